@@ -1,0 +1,37 @@
+// prnanomaly core: multi-size self-attention.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace prn {
+
+// One block at one scale (C channels, side `size`). For each patch divisor d the
+// map is cut into d x d patches of side p = size / d; a token is a flattened
+// C*p*p patch. q, k, v are element-wise affine maps of the tokens (one weight
+// and bias per element of a patch, shared by all patches); single-head scaled
+// dot-product attention among the d*d tokens. The branch outputs are
+// concatenated (len(divisors) * C channels) and reduced back to C by a residual
+// conv block: conv3x3-BN-ReLU-conv3x3-BN plus a 1x1 conv shortcut, then ReLU.
+class MultiSizeAttentionBlockImpl : public torch::nn::Module {
+public:
+  MultiSizeAttentionBlockImpl(int64_t channels, int64_t size, std::vector<int64_t> divisors);
+  torch::Tensor forward(const torch::Tensor &x);
+
+  int64_t channels() const { return channels_; }
+
+private:
+  torch::Tensor branch(const torch::Tensor &x, size_t i);
+
+  int64_t channels_, size_;
+  std::vector<int64_t> divisors_;
+  // Per branch: weights/biases (1, C, p, p) of q, k, v.
+  std::vector<std::array<torch::Tensor, 6>> qkv_;
+  torch::nn::Conv2d reduce1{nullptr}, reduce2{nullptr}, shortcut{nullptr};
+  torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};
+};
+TORCH_MODULE(MultiSizeAttentionBlock);
+
+} // namespace prn

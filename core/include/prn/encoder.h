@@ -1,0 +1,48 @@
+// prnanomaly core: the frozen ResNet-18 encoder (layers 1-3).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+namespace prn {
+
+// ResNet-18 stem and layers 1-3 with torchvision's parameter names, so a
+// torchvision resnet18 state dict loads key for key. Frozen: no parameter
+// requires grad, the module stays in eval mode whatever train() is asked (its
+// BatchNorm statistics never move), and forward runs without autograd.
+// Input: (B, 3, H, W) float32 RGB in [0, 1]; ImageNet normalisation is applied
+// inside. Output: layer1..3 maps, (B,64,H/4,W/4), (B,128,H/8,W/8), (B,256,H/16,W/16).
+class EncoderImpl : public torch::nn::Module {
+public:
+  EncoderImpl();
+
+  std::array<torch::Tensor, 3> forward(const torch::Tensor &images);
+
+  // Kaiming-normal convs and unit BatchNorm as torchvision initialises them,
+  // from a seed: the documented fallback when no ImageNet weights are given,
+  // and the weights tests make for themselves.
+  void reset_parameters(uint64_t seed);
+
+  // Loads torchvision's resnet18 state dict file (torch.save zip archive).
+  // fc.* and layer4.* are ignored; any other missing, unexpected or
+  // mismatched key throws prn::Error listing them with their shapes.
+  void load_torchvision(const std::string &path);
+
+  // Always stays in eval mode.
+  void train(bool on = true) override;
+
+  // Names of the parameters/buffers a torchvision file must provide.
+  std::vector<std::string> torchvision_keys() const;
+
+private:
+  torch::nn::Conv2d conv1{nullptr};
+  torch::nn::BatchNorm2d bn1{nullptr};
+  torch::nn::Sequential layer1{nullptr}, layer2{nullptr}, layer3{nullptr};
+  torch::Tensor mean_, std_;
+};
+TORCH_MODULE(Encoder);
+
+} // namespace prn

@@ -1,0 +1,79 @@
+// prnanomaly core: the Prototypical Residual Network.
+#pragma once
+
+#include "prn/attention.h"
+#include "prn/config.h"
+#include "prn/decoder.h"
+#include "prn/encoder.h"
+#include "prn/fusion.h"
+
+#include <torch/torch.h>
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+namespace prn {
+
+// Every intermediate of one forward pass, for inspection and tests.
+struct ForwardTrace {
+  Scales features;  // encoder layers 1-3
+  Scales residuals; // (F - P*)^2 per scale
+  std::array<torch::Tensor, 3> nearest; // index of P* per image, per scale
+  Scales fused;     // cat(fusion(features), fusion(residuals)) [+ 1x1 projection]
+  Scales attended;  // after the multi-size self-attention blocks
+  Scales refused;   // after the second fusion
+  torch::Tensor logits; // (B, 1, S, S)
+};
+
+// image (B,3,S,S) in [0,1] -> frozen ResNet-18 layers 1-3 -> per-scale residual
+// to the nearest prototype -> shared fusion of features and of residuals,
+// concatenated -> multi-size self-attention -> fusion -> U-Net-like decoder ->
+// logits (B,1,S,S); anomaly map = sigmoid(logits). S = config.input_size.
+class PrnModelImpl : public torch::nn::Module {
+public:
+  // Builds the network for a validated config; trainable weights are
+  // initialised from `seed` (the encoder too, until weights are loaded).
+  explicit PrnModelImpl(ModelConfig config, uint64_t seed = 0);
+
+  const ModelConfig &config() const { return config_; }
+  Encoder &encoder() { return encoder_; }
+
+  // Re-initialises every trainable weight (and the encoder) from a seed.
+  void reset_parameters(uint64_t seed);
+
+  // Prototypes: (K, C_s, H_s, W_s) per scale, fixed buffers saved with the model.
+  bool has_prototypes() const { return prototypes_[0].size(0) > 0; }
+  int64_t num_prototypes() const { return prototypes_[0].size(0); }
+  void set_prototypes(const Scales &prototypes);
+  const Scales &prototypes() const { return prototypes_; }
+  // k-means on the encoder features of normal images (N,3,S,S); K from the
+  // config (ratio or fixed count), `batch` images per encoder pass.
+  void fit_prototypes(const torch::Tensor &normal_images, uint64_t seed, int64_t batch = 16);
+
+  // Logits (B, 1, S, S). Throws prn::Error on bad input (shape, dtype, device,
+  // non-finite values) or when prototypes are not fitted.
+  torch::Tensor forward(const torch::Tensor &images);
+  ForwardTrace trace(const torch::Tensor &images);
+  // sigmoid(logits) without autograd: pixel anomaly scores in [0, 1].
+  torch::Tensor anomaly_map(const torch::Tensor &images);
+
+  // The parameters an optimiser updates (everything but the encoder).
+  std::vector<torch::Tensor> trainable_parameters();
+
+  void check_input(const torch::Tensor &images) const;
+
+private:
+  ForwardTrace run(const torch::Tensor &images, bool keep);
+
+  ModelConfig config_;
+  Encoder encoder_{nullptr};
+  Scales prototypes_;
+  MultiScaleFusion fusion_in_{nullptr}, fusion_out_{nullptr};
+  std::array<torch::nn::Conv2d, 3> projection_{nullptr, nullptr, nullptr};
+  std::array<torch::nn::Sequential, 3> attention_{nullptr, nullptr, nullptr};
+  Decoder decoder_{nullptr};
+};
+TORCH_MODULE(PrnModel);
+
+} // namespace prn

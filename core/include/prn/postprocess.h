@@ -1,0 +1,14 @@
+// prnanomaly core: from pixel scores to image scores.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+
+namespace prn {
+
+// Image score = mean of the top-k pixel scores of each map (k clamped to the
+// number of pixels). maps: (B, 1, H, W) or (B, H, W). Returns (B) float32.
+torch::Tensor image_scores(const torch::Tensor &maps, int64_t k);
+
+} // namespace prn

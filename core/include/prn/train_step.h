@@ -1,0 +1,27 @@
+// prnanomaly core: one optimisation step of the PRN objective.
+#pragma once
+
+#include "prn/model.h"
+
+#include <torch/torch.h>
+
+#include <memory>
+
+namespace prn {
+
+struct StepLosses {
+  double total = 0, focal = 0, smooth_l1 = 0;
+};
+
+// Adam over the trainable parameters (encoder excluded), lr 1e-4 and weight
+// decay 1e-2 as in the paper.
+std::unique_ptr<torch::optim::Adam> make_optimizer(PrnModelImpl &model, double lr = 1e-4,
+                                                   double weight_decay = 1e-2);
+
+// Forward, loss (smooth-L1 + lambda * focal, from the model's config), backward,
+// optimiser step. images (B,3,S,S) in [0,1], masks (B,1,S,S) in [0,1]. Puts the
+// model in training mode (the encoder stays in eval mode).
+StepLosses train_step(PrnModelImpl &model, torch::optim::Optimizer &optimizer, const torch::Tensor &images,
+                      const torch::Tensor &masks);
+
+} // namespace prn

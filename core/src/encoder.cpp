@@ -1,0 +1,172 @@
+#include "prn/encoder.h"
+
+#include "prn/error.h"
+#include "prn/state_dict.h"
+
+#include <set>
+#include <sstream>
+
+namespace prn {
+namespace {
+
+namespace nn = torch::nn;
+
+nn::Conv2d conv(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t pad) {
+  return nn::Conv2d(nn::Conv2dOptions(in, out, k).stride(stride).padding(pad).bias(false));
+}
+
+// torchvision's BasicBlock, with its parameter names.
+class BasicBlockImpl : public nn::Module {
+public:
+  BasicBlockImpl(int64_t in, int64_t out, int64_t stride) {
+    conv1 = register_module("conv1", conv(in, out, 3, stride, 1));
+    bn1 = register_module("bn1", nn::BatchNorm2d(out));
+    conv2 = register_module("conv2", conv(out, out, 3, 1, 1));
+    bn2 = register_module("bn2", nn::BatchNorm2d(out));
+    if (stride != 1 || in != out) {
+      downsample = register_module("downsample", nn::Sequential(conv(in, out, 1, stride, 0), nn::BatchNorm2d(out)));
+    }
+  }
+  torch::Tensor forward(const torch::Tensor &x) {
+    auto y = torch::relu(bn1(conv1(x)));
+    y = bn2(conv2(y));
+    auto shortcut = downsample.is_empty() ? x : downsample->forward(x);
+    return torch::relu(y + shortcut);
+  }
+
+private:
+  nn::Conv2d conv1{nullptr}, conv2{nullptr};
+  nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};
+  nn::Sequential downsample{nullptr};
+};
+TORCH_MODULE(BasicBlock);
+
+nn::Sequential make_layer(int64_t in, int64_t out, int64_t stride) {
+  return nn::Sequential(BasicBlock(in, out, stride), BasicBlock(out, out, 1));
+}
+
+std::string shape_str(const torch::Tensor &t) {
+  std::ostringstream os;
+  os << t.sizes();
+  return os.str();
+}
+
+} // namespace
+
+EncoderImpl::EncoderImpl() {
+  conv1 = register_module("conv1", conv(3, 64, 7, 2, 3));
+  bn1 = register_module("bn1", nn::BatchNorm2d(64));
+  layer1 = register_module("layer1", make_layer(64, 64, 1));
+  layer2 = register_module("layer2", make_layer(64, 128, 2));
+  layer3 = register_module("layer3", make_layer(128, 256, 2));
+  mean_ = register_buffer("input_mean", torch::tensor({0.485f, 0.456f, 0.406f}).view({1, 3, 1, 1}));
+  std_ = register_buffer("input_std", torch::tensor({0.229f, 0.224f, 0.225f}).view({1, 3, 1, 1}));
+  for (auto &p : parameters())
+    p.set_requires_grad(false);
+  reset_parameters(0);
+  train(false);
+}
+
+void EncoderImpl::train(bool /*on*/) { torch::nn::Module::train(false); }
+
+void EncoderImpl::reset_parameters(uint64_t seed) {
+  torch::NoGradGuard no_grad;
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  for (auto &item : named_parameters()) {
+    const std::string &name = item.key();
+    torch::Tensor p = item.value();
+    if (p.dim() == 4) {
+      // kaiming_normal_(mode="fan_out", nonlinearity="relu")
+      const double fan_out = static_cast<double>(p.size(0) * p.size(2) * p.size(3));
+      auto w = at::normal(0.0, std::sqrt(2.0 / fan_out), p.sizes(), gen, torch::kFloat32);
+      p.copy_(w);
+    } else if (name.size() >= 6 && name.compare(name.size() - 6, 6, "weight") == 0) {
+      p.fill_(1.0);
+    } else {
+      p.zero_();
+    }
+  }
+  for (auto &item : named_buffers()) {
+    const std::string &name = item.key();
+    if (name.find("running_mean") != std::string::npos || name.find("num_batches_tracked") != std::string::npos)
+      item.value().zero_();
+    else if (name.find("running_var") != std::string::npos)
+      item.value().fill_(1.0);
+  }
+}
+
+std::vector<std::string> EncoderImpl::torchvision_keys() const {
+  std::vector<std::string> keys;
+  for (const auto &item : named_parameters())
+    keys.push_back(item.key());
+  for (const auto &item : named_buffers())
+    if (item.key() != "input_mean" && item.key() != "input_std")
+      keys.push_back(item.key());
+  return keys;
+}
+
+void EncoderImpl::load_torchvision(const std::string &path) {
+  TensorMap file = read_state_dict(path);
+  std::map<std::string, torch::Tensor> targets;
+  for (const auto &item : named_parameters())
+    targets[item.key()] = item.value();
+  for (const auto &item : named_buffers())
+    if (item.key() != "input_mean" && item.key() != "input_std")
+      targets[item.key()] = item.value();
+
+  std::vector<std::string> missing, mismatched, unexpected;
+  for (const auto &[key, target] : targets) {
+    auto it = file.find(key);
+    if (it == file.end()) {
+      missing.push_back(key + " " + shape_str(target));
+    } else if (it->second.sizes() != target.sizes()) {
+      mismatched.push_back(key + ": expected " + shape_str(target) + ", got " + shape_str(it->second));
+    }
+  }
+  for (const auto &[key, value] : file) {
+    if (targets.count(key) || key.rfind("layer4.", 0) == 0 || key.rfind("fc.", 0) == 0)
+      continue;
+    unexpected.push_back(key + " " + shape_str(value));
+  }
+  if (!missing.empty() || !mismatched.empty() || !unexpected.empty()) {
+    std::ostringstream os;
+    os << "weights file '" << path << "' is not a torchvision resnet18 state dict:";
+    auto list = [&](const char *what, const std::vector<std::string> &v) {
+      if (v.empty())
+        return;
+      os << " " << v.size() << " " << what << " (";
+      for (size_t i = 0; i < v.size() && i < 8; ++i)
+        os << (i ? "; " : "") << v[i];
+      if (v.size() > 8)
+        os << "; ...";
+      os << ")";
+    };
+    list("missing keys", missing);
+    list("shape mismatches", mismatched);
+    list("unexpected keys", unexpected);
+    throw Error(os.str());
+  }
+  torch::NoGradGuard no_grad;
+  for (auto &[key, target] : targets) {
+    const torch::Tensor &src = file.at(key);
+    PRN_CHECK(src.is_floating_point() || !target.is_floating_point(), "weights file '", path, "': ", key,
+              " expected a floating-point tensor, got ", src.scalar_type());
+    auto value = src.to(target.device(), target.scalar_type());
+    PRN_CHECK(!target.is_floating_point() || torch::isfinite(value).all().item<bool>(), "weights file '", path,
+              "': ", key, " holds non-finite values");
+    target.copy_(value);
+  }
+}
+
+std::array<torch::Tensor, 3> EncoderImpl::forward(const torch::Tensor &images) {
+  torch::NoGradGuard no_grad;
+  auto x = (images - mean_) / std_;
+  x = torch::relu(bn1(conv1(x)));
+  x = torch::max_pool2d(x, 3, 2, 1);
+  auto l1 = layer1->forward(x);
+  auto l2 = layer2->forward(l1);
+  auto l3 = layer3->forward(l2);
+  return {l1, l2, l3};
+}
+
+} // namespace prn

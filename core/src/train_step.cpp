@@ -1,0 +1,35 @@
+#include "prn/train_step.h"
+
+#include "prn/error.h"
+#include "prn/loss.h"
+
+namespace prn {
+
+std::unique_ptr<torch::optim::Adam> make_optimizer(PrnModelImpl &model, double lr, double weight_decay) {
+  PRN_CHECK(lr > 0, "optimizer: expected lr > 0, got ", lr);
+  PRN_CHECK(weight_decay >= 0, "optimizer: expected weight_decay >= 0, got ", weight_decay);
+  return std::make_unique<torch::optim::Adam>(model.trainable_parameters(),
+                                              torch::optim::AdamOptions(lr).weight_decay(weight_decay));
+}
+
+StepLosses train_step(PrnModelImpl &model, torch::optim::Optimizer &optimizer, const torch::Tensor &images,
+                      const torch::Tensor &masks) {
+  const int64_t S = model.config().input_size;
+  PRN_CHECK(masks.defined() && masks.dim() == 4 && masks.size(0) == images.size(0) && masks.size(1) == 1 &&
+                masks.size(2) == S && masks.size(3) == S,
+            "train_step: expected masks of shape (", images.size(0), ", 1, ", S, ", ", S, "), got ",
+            masks.defined() ? masks.sizes() : torch::IntArrayRef{});
+  PRN_CHECK(masks.scalar_type() == torch::kFloat32, "train_step: expected float32 masks, got ", masks.scalar_type());
+  model.train(true);
+  optimizer.zero_grad();
+  auto logits = model.forward(images);
+  const auto &c = model.config();
+  auto parts = prn_loss(logits, masks, c.focal_alpha, c.focal_gamma, c.loss_lambda);
+  PRN_CHECK(std::isfinite(parts.total.item<double>()), "train_step: the loss is not finite (", parts.total.item<double>(),
+            "); lower the learning rate");
+  parts.total.backward();
+  optimizer.step();
+  return {parts.total.item<double>(), parts.focal.item<double>(), parts.smooth_l1.item<double>()};
+}
+
+} // namespace prn

@@ -1,0 +1,3 @@
+// Precompiled header of the tests.
+#include <gtest/gtest.h>
+#include <torch/torch.h>

@@ -1,0 +1,130 @@
+// Shapes and dtypes of every stage; gradients; the frozen encoder.
+#include "prn/model.h"
+#include "prn/synthetic.h"
+#include "prn/train_step.h"
+#include "test_util.h"
+
+using prn::ModelConfig;
+using prn::PrnModel;
+
+namespace {
+
+PrnModel fitted_model(const ModelConfig &config, int64_t normals = 6, uint64_t seed = 1) {
+  auto c = config;
+  c.num_prototypes = 3;
+  PrnModel model(c, seed);
+  prn::SyntheticTextures gen(c.input_size, seed);
+  model->fit_prototypes(gen.normal_images(normals), seed);
+  return model;
+}
+
+void expect_stage_shapes(const ModelConfig &c, int64_t B) {
+  auto model = fitted_model(c);
+  prn::SyntheticTextures gen(c.input_size, 7);
+  auto t = model->trace(gen.normal_images(B));
+  for (int s = 0; s < 3; ++s) {
+    const int64_t side = c.feature_size(s);
+    const int64_t enc = prn::kEncoderChannels[s];
+    SCOPED_TRACE("scale " + std::to_string(s));
+    EXPECT_EQ(t.features[s].sizes(), (std::vector<int64_t>{B, enc, side, side}));
+    EXPECT_EQ(t.residuals[s].sizes(), (std::vector<int64_t>{B, enc, side, side}));
+    EXPECT_EQ(t.nearest[s].sizes(), (std::vector<int64_t>{B}));
+    EXPECT_EQ(t.nearest[s].scalar_type(), torch::kLong);
+    EXPECT_EQ(t.fused[s].sizes(), (std::vector<int64_t>{B, c.channels[s], side, side}));
+    EXPECT_EQ(t.attended[s].sizes(), (std::vector<int64_t>{B, c.channels[s], side, side}));
+    EXPECT_EQ(t.refused[s].sizes(), (std::vector<int64_t>{B, c.channels[s], side, side}));
+    for (const auto *x : {&t.features[s], &t.residuals[s], &t.fused[s], &t.attended[s], &t.refused[s]}) {
+      EXPECT_EQ(x->scalar_type(), torch::kFloat32);
+      EXPECT_TRUE(torch::isfinite(*x).all().item<bool>());
+    }
+    EXPECT_GE(t.residuals[s].min().item<float>(), 0.f);
+  }
+  EXPECT_EQ(t.logits.sizes(), (std::vector<int64_t>{B, 1, c.input_size, c.input_size}));
+  auto map = model->anomaly_map(gen.normal_images(B));
+  EXPECT_GE(map.min().item<float>(), 0.f);
+  EXPECT_LE(map.max().item<float>(), 1.f);
+}
+
+} // namespace
+
+TEST(Model, LightStageShapes) { expect_stage_shapes(ModelConfig::light(), 2); }
+
+TEST(Model, PaperStageShapes) {
+  // 64x64x64, 128x32x32, 256x16x16 encoder maps for a 256x256 input
+  expect_stage_shapes(ModelConfig::paper(), 1);
+}
+
+TEST(Model, GradientsReachEveryTrainableParameterAndNeverTheEncoder) {
+  auto model = fitted_model(ModelConfig::light());
+  prn::SyntheticTextures gen(128, 3);
+  auto batch = gen.defective_images(2, prn::DefectKind::Spot);
+  model->train(true);
+  auto logits = model->forward(batch.images);
+  auto loss = torch::binary_cross_entropy_with_logits(logits, batch.masks);
+  loss.backward();
+  int64_t checked = 0;
+  for (auto &item : model->named_parameters()) {
+    const auto &name = item.key();
+    const auto &p = item.value();
+    if (name.rfind("encoder.", 0) == 0) {
+      EXPECT_FALSE(p.requires_grad()) << name;
+      EXPECT_FALSE(p.grad().defined()) << name;
+    } else {
+      ++checked;
+      ASSERT_TRUE(p.grad().defined()) << name << " got no gradient";
+      EXPECT_GT(p.grad().abs().sum().item<double>(), 0.0) << name << " got a zero gradient";
+    }
+  }
+  EXPECT_EQ(checked, static_cast<int64_t>(model->trainable_parameters().size()));
+  EXPECT_GT(checked, 50);
+}
+
+TEST(Model, EncoderStaysInEvalModeAndItsStatisticsNeverMove) {
+  auto model = fitted_model(ModelConfig::light());
+  std::map<std::string, torch::Tensor> before;
+  for (auto &item : model->encoder()->named_buffers())
+    before[item.key()] = item.value().clone();
+  for (auto &item : model->encoder()->named_parameters())
+    before[item.key()] = item.value().clone();
+  model->train(true);
+  EXPECT_TRUE(model->is_training());
+  EXPECT_FALSE(model->encoder()->is_training());
+  for (auto &child : model->encoder()->modules())
+    EXPECT_FALSE(child->is_training());
+
+  auto opt = prn::make_optimizer(*model, 1e-3);
+  prn::SyntheticTextures gen(128, 5);
+  for (int step = 0; step < 3; ++step) {
+    auto batch = gen.defective_images(2, prn::DefectKind::Scratch);
+    prn::train_step(*model, *opt, batch.images, batch.masks);
+  }
+  EXPECT_FALSE(model->encoder()->is_training());
+  for (auto &item : model->encoder()->named_buffers())
+    EXPECT_TRUE(torch::equal(item.value(), before.at(item.key()))) << item.key() << " moved";
+  for (auto &item : model->encoder()->named_parameters())
+    EXPECT_TRUE(torch::equal(item.value(), before.at(item.key()))) << item.key() << " moved";
+}
+
+TEST(Model, PrototypesAreFixedDuringTraining) {
+  auto model = fitted_model(ModelConfig::light());
+  auto before = model->prototypes()[0].clone();
+  auto opt = prn::make_optimizer(*model, 1e-3);
+  prn::SyntheticTextures gen(128, 5);
+  auto batch = gen.defective_images(2, prn::DefectKind::Hole);
+  prn::train_step(*model, *opt, batch.images, batch.masks);
+  EXPECT_TRUE(torch::equal(model->prototypes()[0], before));
+  EXPECT_FALSE(model->prototypes()[0].requires_grad());
+}
+
+TEST(Model, TrainStepLowersTheLossOnARepeatedBatch) {
+  auto model = fitted_model(ModelConfig::light());
+  auto opt = prn::make_optimizer(*model, 1e-3);
+  prn::SyntheticTextures gen(128, 11);
+  auto batch = gen.defective_images(4, prn::DefectKind::Spot);
+  auto first = prn::train_step(*model, *opt, batch.images, batch.masks);
+  prn::StepLosses last;
+  for (int i = 0; i < 8; ++i)
+    last = prn::train_step(*model, *opt, batch.images, batch.masks);
+  EXPECT_LT(last.total, first.total);
+  EXPECT_NEAR(first.total, first.smooth_l1 + 5.0 * first.focal, 1e-5);
+}
