@@ -34,6 +34,12 @@ PrnModelImpl::PrnModelImpl(ModelConfig config, uint64_t seed) : config_(std::mov
   fusion_out_ = register_module("fusion_out", MultiScaleFusion(config_.channels));
   decoder_ = register_module("decoder", Decoder(config_.channels, config_.head_channels, config_.input_size));
   reset_parameters(seed);
+  // Convolutions run in channels-last (NHWC) layout: oneDNN's fast path on CPU and
+  // cuDNN's on tensor cores; the weights are stored in the same layout.
+  torch::NoGradGuard no_grad;
+  for (auto &p : parameters())
+    if (p.dim() == 4)
+      p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
 }
 
 void PrnModelImpl::reset_parameters(uint64_t seed) {
@@ -128,7 +134,7 @@ ForwardTrace PrnModelImpl::run(const torch::Tensor &images, bool keep) {
   check_input(images);
   PRN_CHECK(has_prototypes(), "model: prototypes are not fitted (call fit_prototypes or load a model file)");
   ForwardTrace t;
-  t.features = encoder_->forward(images);
+  t.features = encoder_->forward(images.contiguous(torch::MemoryFormat::ChannelsLast));
   for (int s = 0; s < 3; ++s)
     std::tie(t.residuals[s], t.nearest[s]) = ops::nearest_prototype_residual(t.features[s], prototypes_[s]);
   auto ff = fusion_in_->forward(t.features);

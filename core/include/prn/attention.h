@@ -12,7 +12,8 @@ namespace prn {
 // map is cut into d x d patches of side p = size / d; a token is a flattened
 // C*p*p patch. q, k, v are element-wise affine maps of the tokens (one weight
 // and bias per element of a patch, shared by all patches); single-head scaled
-// dot-product attention among the d*d tokens. The branch outputs are
+// dot-product attention among the d*d tokens (d = 1, a single token, reduces to
+// the value map: that branch has no q/k parameters). The branch outputs are
 // concatenated (len(divisors) * C channels) and reduced back to C by a residual
 // conv block: conv3x3-BN-ReLU-conv3x3-BN plus a 1x1 conv shortcut, then ReLU.
 class MultiSizeAttentionBlockImpl : public torch::nn::Module {
@@ -23,11 +24,11 @@ public:
   int64_t channels() const { return channels_; }
 
 private:
-  torch::Tensor branch(const torch::Tensor &x, size_t i);
+  void branch(const torch::Tensor &x, size_t i, torch::Tensor out);
 
   int64_t channels_, size_;
   std::vector<int64_t> divisors_;
-  // Per branch: weights/biases (1, C, p, p) of q, k, v.
+  // Per branch: weights/biases (1, C, p, p) of q, k, v (undefined q/k when d = 1).
   std::vector<std::array<torch::Tensor, 6>> qkv_;
   torch::nn::Conv2d reduce1{nullptr}, reduce2{nullptr}, shortcut{nullptr};
   torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};
