@@ -1,0 +1,42 @@
+// CUDA: the op's CUDA kernel and the whole model on a GPU against the CPU.
+// Skipped where LibTorch sees no CUDA device (CI has none; scripts/device-check.sh
+// runs them on a lent GPU).
+#include "prn/model.h"
+#include "prn/ops/nearest_residual.h"
+#include "prn/synthetic.h"
+#include "test_util.h"
+
+namespace {
+bool have_cuda() { return torch::cuda::is_available(); }
+} // namespace
+
+TEST(Cuda, NearestResidualKernelMatchesCpu) {
+  if (!have_cuda())
+    GTEST_SKIP() << "no CUDA device";
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(5);
+  auto feats = at::randn({6, 64, 32, 32}, gen);
+  auto protos = at::randn({9, 64, 32, 32}, gen);
+  auto [r_cpu, i_cpu] = prn::ops::nearest_prototype_residual(feats, protos);
+  auto [r_gpu, i_gpu] = prn::ops::nearest_prototype_residual(feats.cuda(), protos.cuda());
+  EXPECT_TRUE(r_gpu.is_cuda());
+  EXPECT_TRUE(torch::equal(i_gpu.cpu(), i_cpu));
+  EXPECT_TRUE(torch::allclose(r_gpu.cpu(), r_cpu, 1e-5, 1e-5));
+}
+
+TEST(Cuda, ModelForwardMatchesCpu) {
+  if (!have_cuda())
+    GTEST_SKIP() << "no CUDA device";
+  auto c = prn::ModelConfig::light();
+  c.num_prototypes = 2;
+  prn::PrnModel model(c, 3);
+  prn::SyntheticTextures gen(c.input_size, 3);
+  model->fit_prototypes(gen.normal_images(4), 3);
+  model->eval();
+  auto x = gen.normal_images(2);
+  auto cpu = model->anomaly_map(x);
+  model->to(torch::kCUDA);
+  auto gpu = model->anomaly_map(x.cuda());
+  EXPECT_LT((gpu.cpu() - cpu).abs().max().item<double>(), 1e-3);
+  // Input on the wrong device: a clear error.
+  EXPECT_PRN_ERROR(model->forward(x), "expected a tensor on cuda", "got one on cpu");
+}

@@ -1,0 +1,33 @@
+// A progress bar for long CLI work: on a terminal, one redrawn line with a bar,
+// rate and ETA; otherwise plain lines at most every few seconds.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+namespace prn::cli {
+
+class Progress {
+public:
+  // total steps; unit names what a step is ("step", "img"); out: usually stderr.
+  Progress(std::string label, int64_t total, std::string unit, std::FILE *out = stderr);
+  // Marks `done` steps complete; `extra` is shown after the rate (losses...).
+  void update(int64_t done, const std::string &extra = {});
+  // Final line.
+  void finish(const std::string &extra = {});
+
+  static std::string format_duration(double seconds);
+
+private:
+  void draw(bool final);
+
+  std::string label_, unit_, extra_;
+  int64_t total_, done_ = 0;
+  std::FILE *out_;
+  bool tty_;
+  std::chrono::steady_clock::time_point start_, last_draw_;
+};
+
+} // namespace prn::cli
