@@ -5,6 +5,7 @@
 //
 //   prn-selfcheck [--out DIR] [--steps N] [--kind scratch|spot|hole] [--seed S]
 //                 [--threads N] [--config light|paper]
+#include "common/args.h"
 #include "common/images.h"
 #include "common/progress.h"
 
@@ -46,38 +47,24 @@ void usage(const char *argv0) {
 
 SelfcheckParams parse(int argc, char **argv) {
   SelfcheckParams p;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc)
-        throw prn::Error("option " + a + " needs a value");
-      return argv[++i];
-    };
-    auto number = [&](const std::string &v) -> int64_t {
-      try {
-        size_t used = 0;
-        int64_t n = std::stoll(v, &used);
-        if (used == v.size())
-          return n;
-      } catch (const std::exception &) {
-      }
-      throw prn::Error("option " + a + ": expected an integer, got '" + v + "'");
-    };
+  prn::cli::Args args(argc, argv);
+  while (args.next()) {
+    const std::string &a = args.option();
     if (a == "-h" || a == "--help") {
       usage(argv[0]);
       std::exit(0);
     } else if (a == "--out") {
-      p.out = value();
+      p.out = args.value();
     } else if (a == "--steps") {
-      p.steps = number(value());
+      p.steps = args.integer();
     } else if (a == "--kind") {
-      p.kind = value();
+      p.kind = args.value();
     } else if (a == "--config") {
-      p.config = value();
+      p.config = args.value();
     } else if (a == "--seed") {
-      p.seed = static_cast<uint64_t>(number(value()));
+      p.seed = static_cast<uint64_t>(args.non_negative());
     } else if (a == "--threads") {
-      p.threads = static_cast<int>(number(value()));
+      p.threads = static_cast<int>(args.integer());
     } else {
       usage(argv[0]);
       throw prn::Error("unknown option '" + a + "'");
@@ -121,8 +108,10 @@ int run(const SelfcheckParams &p) {
     bar.update(step + 1, extra);
   }
   bar.finish();
-
-  model->eval();
+  // Precise BatchNorm: running statistics re-estimated on training-like batches.
+  prn::recalibrate_batchnorm(
+      *model, [&] { return torch::cat({train_data.normal_images(p.batch_normal), train_data.defective_images(p.batch_defect, kind).images}); },
+      20);
   prn::SyntheticTextures held_out(S, p.seed + 1000);
   auto bad = held_out.defective_images(12, kind);
   auto normal = held_out.normal_images(12);

@@ -68,6 +68,10 @@ CostReport count_flops(const ModelConfig &config, int64_t num_prototypes) {
       for (int64_t d : config.patch_divisors) {
         const double tokens = static_cast<double>(d * d);
         const double dim = static_cast<double>(ch[s] * side[s] * side[s]) / tokens;
+        if (d == 1) { // one token: the branch is its value map alone
+          att_mm += 2 * tokens * dim;
+          continue;
+        }
         att_mm += 3 * 2 * tokens * dim;          // q, k, v element-wise affine maps
         att_mm += 2 * 2 * tokens * tokens * dim; // q k^T and attn v
       }

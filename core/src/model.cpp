@@ -37,9 +37,9 @@ PrnModelImpl::PrnModelImpl(ModelConfig config, uint64_t seed) : config_(std::mov
   // Convolutions run in channels-last (NHWC) layout: oneDNN's fast path on CPU and
   // cuDNN's on tensor cores; the weights are stored in the same layout.
   torch::NoGradGuard no_grad;
-  for (auto &p : parameters())
-    if (p.dim() == 4)
-      p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+  for (auto &item : named_parameters())
+    if (item.value().dim() == 4 && item.key().find("branch") == std::string::npos) // conv weights only
+      item.value().set_data(item.value().contiguous(torch::MemoryFormat::ChannelsLast));
 }
 
 void PrnModelImpl::reset_parameters(uint64_t seed) {

@@ -32,4 +32,27 @@ StepLosses train_step(PrnModelImpl &model, torch::optim::Optimizer &optimizer, c
   return {parts.total.item<double>(), parts.focal.item<double>(), parts.smooth_l1.item<double>()};
 }
 
+void recalibrate_batchnorm(PrnModelImpl &model, const std::function<torch::Tensor()> &next_batch, int64_t batches) {
+  PRN_CHECK(batches >= 1, "recalibrate_batchnorm: expected batches >= 1, got ", batches);
+  std::vector<std::pair<torch::nn::BatchNorm2dImpl *, std::optional<double>>> norms;
+  for (auto &item : model.named_modules()) {
+    if (item.key().rfind("encoder", 0) == 0)
+      continue;
+    if (auto *bn = dynamic_cast<torch::nn::BatchNorm2dImpl *>(item.value().get())) {
+      norms.emplace_back(bn, bn->options.momentum());
+      bn->options.momentum(std::nullopt); // cumulative average
+      bn->reset_running_stats();
+    }
+  }
+  model.train(true);
+  {
+    torch::NoGradGuard no_grad;
+    for (int64_t i = 0; i < batches; ++i)
+      model.forward(next_batch());
+  }
+  for (auto &[bn, momentum] : norms)
+    bn->options.momentum(momentum);
+  model.eval();
+}
+
 } // namespace prn

@@ -128,3 +128,31 @@ TEST(Model, TrainStepLowersTheLossOnARepeatedBatch) {
   EXPECT_LT(last.total, first.total);
   EXPECT_NEAR(first.total, first.smooth_l1 + 5.0 * first.focal, 1e-5);
 }
+
+TEST(Model, PreciseBatchNormMakesEvalModeMatchTrainingModeStatistics) {
+  auto model = fitted_model(ModelConfig::light());
+  auto opt = prn::make_optimizer(*model, 1e-3);
+  prn::SyntheticTextures gen(128, 13);
+  for (int i = 0; i < 3; ++i) {
+    auto b = gen.defective_images(4, prn::DefectKind::Spot);
+    prn::train_step(*model, *opt, b.images, b.masks);
+  }
+  auto fixed = gen.defective_images(4, prn::DefectKind::Spot).images;
+  torch::Tensor train_mode;
+  {
+    torch::NoGradGuard no_grad;
+    model->train(true);
+    train_mode = torch::sigmoid(model->forward(fixed));
+  }
+  std::map<std::string, torch::Tensor> encoder_before;
+  for (auto &item : model->encoder()->named_buffers())
+    encoder_before[item.key()] = item.value().clone();
+  // The same batch three times: the cumulative statistics are that batch's.
+  prn::recalibrate_batchnorm(*model, [&] { return fixed; }, 3);
+  EXPECT_FALSE(model->is_training());
+  auto eval_mode = model->anomaly_map(fixed);
+  EXPECT_LT((eval_mode - train_mode).abs().max().item<double>(), 2e-3);
+  // ... and the encoder's statistics were not touched.
+  for (auto &item : model->encoder()->named_buffers())
+    EXPECT_TRUE(torch::equal(item.value(), encoder_before.at(item.key()))) << item.key();
+}

@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <memory>
 
 namespace prn {
@@ -23,5 +24,14 @@ std::unique_ptr<torch::optim::Adam> make_optimizer(PrnModelImpl &model, double l
 // model in training mode (the encoder stays in eval mode).
 StepLosses train_step(PrnModelImpl &model, torch::optim::Optimizer &optimizer, const torch::Tensor &images,
                       const torch::Tensor &masks);
+
+// "Precise BatchNorm": re-estimates the running statistics of every BatchNorm
+// outside the frozen encoder as the plain average over `batches` forward passes
+// of next_batch() in training mode (no gradients), then leaves the model in
+// eval mode. The running averages kept during training lag behind a network
+// whose weights still move, and eval-mode outputs with lagging statistics can
+// be far from the training-mode ones; call this after training, on batches
+// drawn like the training batches.
+void recalibrate_batchnorm(PrnModelImpl &model, const std::function<torch::Tensor()> &next_batch, int64_t batches);
 
 } // namespace prn
