@@ -1,0 +1,434 @@
+// The line-scan dataset generator: a continuous web rendered from a texture as
+// a line camera sees it, defects planted with exact masks, tiles cut and
+// written in MVTec layout.
+#include "prn/data/linescan.h"
+
+#include "prn/data/dataset.h"
+#include "prn/error.h"
+#include "prn/state_dict.h"
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <sstream>
+#include <tuple>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace prn::data {
+
+namespace {
+
+// splitmix64 with uniform and normal draws: a fixed algorithm, so a seed gives
+// the same web with every standard library.
+struct Rng {
+  uint64_t s;
+  uint64_t next() {
+    uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+  double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
+  int64_t integer(int64_t lo, int64_t hi) { // [lo, hi]
+    return std::min(hi, lo + static_cast<int64_t>(uniform() * static_cast<double>(hi - lo + 1)));
+  }
+  double normal() {
+    const double u = 1.0 - uniform(), v = uniform();
+    return std::sqrt(-2.0 * std::log(u)) * std::cos(2.0 * M_PI * v);
+  }
+};
+
+double smoothstep(double e0, double e1, double x) {
+  const double t = std::clamp((x - e0) / (e1 - e0), 0.0, 1.0);
+  return t * t * (3 - 2 * t);
+}
+
+// Distance from (y, x) to a polyline, and the curve parameter t in [0, 1] there.
+std::pair<double, double> polyline_distance(const std::vector<cv::Point2d> &pts, double y, double x) {
+  double best = 1e30, tbest = 0;
+  for (size_t i = 0; i + 1 < pts.size(); ++i) {
+    const cv::Point2d a = pts[i], d = pts[i + 1] - pts[i];
+    const double len2 = std::max(d.dot(d), 1e-12);
+    const double s = std::clamp(((x - a.x) * d.x + (y - a.y) * d.y) / len2, 0.0, 1.0);
+    const double ex = a.x + s * d.x - x, ey = a.y + s * d.y - y, dist = std::hypot(ex, ey);
+    if (dist < best)
+      best = dist, tbest = (static_cast<double>(i) + s) / static_cast<double>(pts.size() - 1);
+  }
+  return {best, tbest};
+}
+
+// One defect drawn into `box` (a region of the texture web, RGB float) with
+// its mask written into `mask` (CV_8U, 255 on the defect). c: the contrast
+// scale of this texture; grey: a grey texture gets grey stains (a colour cast
+// would make them trivial); mean: its mean colour. Geometry stays inside the box.
+void plant(const std::string &kind, cv::Mat box, cv::Mat mask, Rng &rng, double c, bool grey, const cv::Scalar &mean,
+           int64_t tile) {
+  const double H = box.rows, W = box.cols, T = static_cast<double>(tile);
+  mask.setTo(0);
+  if (kind == "scratch") {
+    // Mostly along the motion (y) direction; slightly bent; 1-3 px wide.
+    const double angle = rng.uniform() < 0.85 ? rng.normal() * 0.12 : rng.uniform(-M_PI / 2, M_PI / 2);
+    const double len = std::min(rng.uniform(0.3, 0.65) * T, 0.9 * std::min(H, W));
+    const double bend = rng.uniform(-0.08, 0.08) * len, half_w = rng.uniform(0.7, 1.5);
+    const cv::Point2d dir(std::sin(angle), std::cos(angle)), nrm(dir.y, -dir.x);
+    const double ext_x = std::abs(dir.x) * len / 2 + std::abs(bend) + 3, ext_y = std::abs(dir.y) * len / 2 + std::abs(bend) + 3;
+    const cv::Point2d ctr(rng.uniform(ext_x, std::max(ext_x, W - ext_x)), rng.uniform(ext_y, std::max(ext_y, H - ext_y)));
+    std::vector<cv::Point2d> pts;
+    for (int i = 0; i <= 16; ++i) {
+      const double t = i / 16.0;
+      pts.push_back(ctr + dir * ((t - 0.5) * len) + nrm * (4 * bend * t * (1 - t)));
+    }
+    // Bright (a scratch reflects) more often on dark textures, dark on bright ones.
+    const double luma = 0.299 * mean[0] + 0.587 * mean[1] + 0.114 * mean[2];
+    const double delta = (rng.uniform() < std::clamp(1.2 - luma, 0.3, 0.9) ? 1.0 : -1.0) * c * 2.0;
+    const double ph = rng.uniform(0, 2 * M_PI);
+    for (int y = 0; y < box.rows; ++y)
+      for (int x = 0; x < box.cols; ++x) {
+        const auto [d, t] = polyline_distance(pts, y, x);
+        const double cover = std::clamp(half_w + 0.5 - d, 0.0, 1.0);
+        if (cover <= 0)
+          continue;
+        const double a = cover * (0.7 + 0.3 * std::sin(ph + 9 * t)) * (0.4 + 0.6 * smoothstep(0, 0.08, std::min(t, 1 - t)));
+        auto &p = box.at<cv::Vec3f>(y, x);
+        for (int k = 0; k < 3; ++k)
+          p[k] += static_cast<float>(a * delta);
+        if (cover >= 0.5)
+          mask.at<uint8_t>(y, x) = 255;
+      }
+    return;
+  }
+  // Blobs: a perturbed ellipse; rho < 1 inside.
+  const bool spot = kind == "spot";
+  if (spot || kind == "hole") {
+    const double r0 = spot ? std::max(4.0, rng.uniform(0.05, 0.11) * T) : std::max(3.0, rng.uniform(0.02, 0.045) * T);
+    const double aspect = spot ? rng.uniform(0.55, 1.0) : rng.uniform(0.8, 1.0), rot = rng.uniform(0, M_PI);
+    double amp[5] = {}, phase[5] = {};
+    for (int k = 2; k < 5; ++k)
+      amp[k] = rng.uniform(0, spot ? 0.12 : 0.05), phase[k] = rng.uniform(0, 2 * M_PI);
+    const double reach = r0 * 1.4 + 3;
+    const cv::Point2d ctr(rng.uniform(reach, std::max(reach, W - reach)), rng.uniform(reach, std::max(reach, H - reach)));
+    cv::Vec3f tint;
+    const double warm[3] = {0.85, 1.0, 1.2}; // RGB: a stain absorbs more blue
+    for (int k = 0; k < 3; ++k)
+      tint[k] = static_cast<float>(
+          std::clamp(c * 2.2 * (grey ? 1 + rng.uniform(-0.03, 0.03) : warm[k] * (1 + rng.uniform(-0.1, 0.1))), 0.0, 0.8));
+    const bool lighter = spot && rng.uniform() < 0.25;
+    const double opacity = rng.uniform(0.45, 0.75);
+    const float dark = static_cast<float>(rng.uniform(0.05, 0.2));
+    for (int y = 0; y < box.rows; ++y)
+      for (int x = 0; x < box.cols; ++x) {
+        const double ex = x - ctr.x, ey = y - ctr.y;
+        const double u = ex * std::cos(rot) + ey * std::sin(rot), v = (-ex * std::sin(rot) + ey * std::cos(rot)) / aspect;
+        const double th = std::atan2(v, u);
+        double r = r0;
+        for (int k = 2; k < 5; ++k)
+          r *= 1 + amp[k] * std::cos(k * th + phase[k]);
+        const double rho = std::hypot(u, v) / r, edge = std::clamp((1 - rho) * r + 0.5, 0.0, 1.0);
+        if (edge <= 0)
+          continue;
+        auto &p = box.at<cv::Vec3f>(y, x);
+        if (spot) {
+          // Darker rim, like a dried stain; the stain also covers part of the
+          // texture (opacity toward a flat tone), which shows on busy textures.
+          const double a = edge * (0.7 + 0.3 * rho * rho);
+          for (int k = 0; k < 3; ++k) {
+            const double m = mean[k], t = lighter ? tint[1] : tint[k];
+            const double target = lighter ? p[k] + t * (1 - p[k]) : p[k] * (1 - t);
+            const double flat = lighter ? m + t * (1 - m) : m * (1 - t);
+            p[k] = static_cast<float>(p[k] + a * (target + opacity * (flat - target) - p[k]));
+          }
+        } else {
+          for (int k = 0; k < 3; ++k)
+            p[k] = static_cast<float>(p[k] * (1 - edge) + edge * dark);
+        }
+        if (rho <= 1)
+          mask.at<uint8_t>(y, x) = 255;
+      }
+    return;
+  }
+  PRN_CHECK(kind == "fold", "line-scan: unknown defect kind '", kind, "': expected scratch, spot, hole or fold");
+  // A crease: a straight band where the web folded over (the texture inside is
+  // squeezed: a strip of it is hidden), lit on one side and shaded on the
+  // other, with a dark fold line in the middle; it fades out at both ends.
+  const double angle = rng.uniform() < 0.7 ? rng.uniform(-0.45, 0.45) : M_PI / 2 + rng.uniform(-0.35, 0.35);
+  const double len = rng.uniform(0.45, 0.8) * std::min(H, W), hw = std::max(3.0, rng.uniform(0.02, 0.045) * T);
+  const double g = std::clamp(c * 2.0, 0.12, 0.4), squeeze = rng.uniform(0.4, 0.8);
+  const cv::Point2d dir(std::sin(angle), std::cos(angle)), nrm(dir.y, -dir.x);
+  const double reach = hw * (1 + squeeze) + 2;
+  const double ext_x = std::abs(dir.x) * len / 2 + std::abs(nrm.x) * reach, ext_y = std::abs(dir.y) * len / 2 + std::abs(nrm.y) * reach;
+  const cv::Point2d ctr(rng.uniform(ext_x, std::max(ext_x, W - ext_x)), rng.uniform(ext_y, std::max(ext_y, H - ext_y)));
+  const cv::Mat orig = box.clone();
+  for (int y = 0; y < box.rows; ++y)
+    for (int x = 0; x < box.cols; ++x) {
+      const cv::Point2d d(x - ctr.x, y - ctr.y);
+      const double along = d.dot(dir) / len + 0.5, across = d.dot(nrm) / hw;
+      if (std::abs(across) >= 1 || along <= 0 || along >= 1)
+        continue;
+      const double ends = smoothstep(0, 0.1, std::min(along, 1 - along));
+      const cv::Point2d src = cv::Point2d(x, y) + nrm * (hw * squeeze * across * ends);
+      const double sx = std::clamp(src.x, 0.0, W - 1.001), sy = std::clamp(src.y, 0.0, H - 1.001);
+      const int x0 = static_cast<int>(sx), y0 = static_cast<int>(sy);
+      const float fx = static_cast<float>(sx - x0), fy = static_cast<float>(sy - y0);
+      const cv::Vec3f v = (orig.at<cv::Vec3f>(y0, x0) * (1 - fx) + orig.at<cv::Vec3f>(y0, x0 + 1) * fx) * (1 - fy) +
+                          (orig.at<cv::Vec3f>(y0 + 1, x0) * (1 - fx) + orig.at<cv::Vec3f>(y0 + 1, x0 + 1) * fx) * fy;
+      const double shade = (-std::sin(M_PI * across) - 0.6 * std::exp(-across * across / 0.03)) * g * ends;
+      box.at<cv::Vec3f>(y, x) = v * static_cast<float>(1 + shade);
+      if (ends >= 0.2)
+        mask.at<uint8_t>(y, x) = 255;
+    }
+}
+
+struct Planted {
+  std::string kind;
+  cv::Rect tile, bbox; // web coordinates
+  int id = 0, pixels = 0;
+  std::string name;
+};
+
+// Where the tiles come from: training tiles in lines [0, train_h), test tiles
+// in [test_y0, L) (a grid of cells, shuffled: defects first, clean after).
+struct Plan {
+  int T, W, L, test_y0, train_h;
+  std::vector<cv::Rect> cells;
+};
+
+Plan make_plan(const LineScanOptions &o, int64_t n_defects, Rng &rng) {
+  Plan p{static_cast<int>(o.tile), static_cast<int>(o.width), static_cast<int>(o.lines), 0, 0, {}};
+  const int nc = p.W / p.T;
+  const int64_t clean = o.test_normal > 0 ? std::max<int64_t>(1, (o.test_normal + 3) / 4) : 0;
+  const int64_t rows = (n_defects + clean + nc - 1) / nc;
+  const int64_t gap = rows > 0 && o.train_normal > 0 ? p.T / 4 : 0;
+  const int64_t need = rows * p.T + gap + (o.train_normal > 0 ? p.T : 0);
+  PRN_CHECK(o.lines >= need, "line-scan: ", o.lines, " lines are too few for ", n_defects, " defect tiles and ",
+            o.test_normal, " normal test tiles of ", p.T, " at width ", p.W,
+            " plus training tiles: need at least ", need, " lines");
+  p.test_y0 = static_cast<int>(p.L - rows * p.T);
+  p.train_h = static_cast<int>(p.test_y0 - gap);
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < nc; ++c)
+      p.cells.emplace_back(nc == 1 ? (p.W - p.T) / 2 : c * (p.W - p.T) / (nc - 1), p.test_y0 + r * p.T, p.T, p.T);
+  for (size_t i = p.cells.size(); i > 1; --i)
+    std::swap(p.cells[i - 1], p.cells[static_cast<size_t>(rng.integer(0, static_cast<int64_t>(i) - 1))]);
+  return p;
+}
+
+// Test normals: random tiles clear of every defect (6 px around it), at first
+// at most half overlapping each other; the clean cells are the last resort.
+std::vector<cv::Rect> place_test_normals(const Plan &p, const std::vector<Planted> &defects, int64_t n, Rng &rng) {
+  std::vector<cv::Rect> out;
+  size_t fallback = defects.size();
+  for (int64_t i = 0; i < n; ++i) {
+    bool ok = false;
+    cv::Rect r;
+    for (int tries = 0; tries < 4000 && !ok; ++tries) {
+      r = cv::Rect(static_cast<int>(rng.integer(0, p.W - p.T)), static_cast<int>(rng.integer(p.test_y0, p.L - p.T)),
+                   p.T, p.T);
+      ok = true;
+      for (const auto &d : defects)
+        ok = ok && (r & cv::Rect(d.bbox.x - 6, d.bbox.y - 6, d.bbox.width + 12, d.bbox.height + 12)).area() == 0;
+      for (const auto &u : out)
+        ok = ok && (tries >= 2000 || (r & u).area() * 2 <= p.T * p.T);
+    }
+    if (!ok) {
+      PRN_CHECK(fallback < p.cells.size(), "line-scan: no room for ", n, " normal test tiles; give more lines");
+      r = p.cells[fallback++];
+    }
+    out.push_back(r);
+  }
+  return out;
+}
+
+void write_png(const fs::path &path, const cv::Mat &m) {
+  std::vector<uchar> buf;
+  PRN_CHECK(cv::imencode(".png", m, buf), "cannot encode PNG for '", path.string(), "'");
+  write_file_atomic(path.string(), std::string(buf.begin(), buf.end()));
+}
+
+// web.png: the whole web at most 2048 px long; red defect outlines, yellow
+// defect tiles with their kind, green normal test tiles, the train/test line.
+cv::Mat preview(const cv::Mat &web8, const cv::Mat &labels, const Plan &p, const std::vector<Planted> &defects,
+                const std::vector<cv::Rect> &test_tiles) {
+  const double f = std::min(1.0, 2048.0 / std::max(p.L, p.W));
+  cv::Mat out, small;
+  cv::resize(web8, out, cv::Size(), f, f, cv::INTER_AREA);
+  auto scaled = [&](const cv::Rect &r) {
+    return cv::Rect(cv::Point(static_cast<int>(r.x * f), static_cast<int>(r.y * f)),
+                    cv::Point(static_cast<int>(r.br().x * f) - 1, static_cast<int>(r.br().y * f) - 1));
+  };
+  const cv::Scalar cyan(255, 255, 0), green(0, 200, 0), yellow(0, 220, 255), red(0, 0, 255);
+  for (const auto &r : test_tiles)
+    cv::rectangle(out, scaled(r), green, 1);
+  const int split = static_cast<int>(p.test_y0 * f);
+  cv::line(out, cv::Point(0, split), cv::Point(out.cols, split), cyan, 1);
+  cv::putText(out, "train", cv::Point(4, 14), cv::FONT_HERSHEY_SIMPLEX, 0.45, cyan, 1);
+  cv::putText(out, "test", cv::Point(4, split + 14), cv::FONT_HERSHEY_SIMPLEX, 0.45, cyan, 1);
+  for (const auto &d : defects) {
+    cv::rectangle(out, scaled(d.tile), yellow, 1);
+    cv::putText(out, d.kind, scaled(d.tile).tl() + cv::Point(3, 12), cv::FONT_HERSHEY_SIMPLEX, 0.4, yellow, 1);
+  }
+  cv::resize(labels != 0, small, out.size(), 0, 0, cv::INTER_AREA);
+  std::vector<std::vector<cv::Point>> contours;
+  cv::findContours(small > 0, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_NONE);
+  cv::drawContours(out, contours, -1, red, 1);
+  return out;
+}
+
+// linescan.json: the options and where every tile was cut (web x, y).
+std::string manifest(const LineScanOptions &o, const Plan &p, const std::vector<Planted> &defects,
+                     const std::vector<cv::Rect> &train, const std::vector<cv::Rect> &test) {
+  std::ostringstream js;
+  std::string texture;
+  for (char ch : o.texture)
+    texture += ch == '"' || ch == '\\' ? std::string("\\") + ch : std::string(1, ch);
+  js << "{\n  \"texture\": \"" << texture << "\",\n  \"width\": " << p.W << ", \"lines\": " << p.L
+     << ", \"tile\": " << p.T << ", \"seed\": " << o.seed << ",\n  \"test_region_first_line\": " << p.test_y0
+     << ",\n  \"defects\": [";
+  for (size_t i = 0; i < defects.size(); ++i) {
+    const auto &d = defects[i];
+    js << (i ? "," : "") << "\n    {\"kind\": \"" << d.kind << "\", \"name\": \"" << d.name << "\", \"tile\": ["
+       << d.tile.x << ", " << d.tile.y << "], \"bbox\": [" << d.bbox.x << ", " << d.bbox.y << ", " << d.bbox.width
+       << ", " << d.bbox.height << "]}";
+  }
+  js << "\n  ]";
+  for (const auto &[key, v] : {std::make_pair("train_good", &train), std::make_pair("test_good", &test)}) {
+    js << ",\n  \"" << key << "\": [";
+    for (size_t i = 0; i < v->size(); ++i)
+      js << (i ? ", " : "") << "[" << (*v)[i].x << ", " << (*v)[i].y << "]";
+    js << "]";
+  }
+  js << "\n}\n";
+  return js.str();
+}
+
+std::string numbered(size_t i, size_t count) {
+  const int digits = std::max(3, static_cast<int>(std::to_string(count > 0 ? count - 1 : 0).size()));
+  std::string s = std::to_string(i);
+  return std::string(static_cast<size_t>(std::max(0, digits - static_cast<int>(s.size()))), '0') + s;
+}
+
+} // namespace
+
+std::string write_linescan_dataset(const std::string &out_dir, const std::string &category,
+                                   const LineScanOptions &o) {
+  PRN_CHECK(!category.empty() && category.find('/') == std::string::npos && category != "." && category != "..",
+            "line-scan: bad category name '", category, "'");
+  PRN_CHECK(o.tile >= 32, "line-scan: expected tile >= 32, got ", o.tile);
+  PRN_CHECK(o.width >= o.tile && o.width <= 16384, "line-scan: expected tile <= width <= 16384, got width ", o.width,
+            " and tile ", o.tile);
+  PRN_CHECK(o.lines >= o.tile && o.lines * o.width <= (int64_t(1) << 27), "line-scan: expected tile <= lines and ",
+            "lines x width <= 2^27 pixels, got ", o.lines, " lines");
+  PRN_CHECK(o.train_normal >= 0 && o.test_normal >= 0 && o.test_per_kind >= 0,
+            "line-scan: image counts must be >= 0");
+  std::set<std::string> kinds_seen;
+  for (const auto &k : o.defect_kinds) {
+    PRN_CHECK(k == "scratch" || k == "spot" || k == "hole" || k == "fold", "line-scan: unknown defect kind '", k,
+              "': expected scratch, spot, hole or fold");
+    PRN_CHECK(kinds_seen.insert(k).second, "line-scan: defect kind '", k, "' given twice");
+  }
+  const fs::path final_dir = fs::path(out_dir) / category;
+  std::error_code ec;
+  PRN_CHECK(!fs::exists(final_dir, ec), "line-scan: '", final_dir.string(),
+            "' already exists; remove it or choose another category");
+
+  Rng rng{o.seed * 0x2545f4914f6cdd1dULL + 0x51ca11ULL};
+  const int64_t n_defects = o.test_per_kind * static_cast<int64_t>(o.defect_kinds.size());
+  PRN_CHECK(o.train_normal >= 1 && o.test_normal + n_defects >= 1,
+            "line-scan: a dataset needs at least one training tile and one test tile, got ", o.train_normal,
+            " training, ", o.test_normal, " normal test and ", n_defects, " defect tiles");
+  const Plan plan = make_plan(o, n_defects, rng);
+  const int T = plan.T, W = plan.W, L = plan.L;
+  auto rgb = render_texture_web(o.texture, o.lines, o.width, o.tile, o.seed).permute({1, 2, 0}).contiguous();
+  cv::Mat web = cv::Mat(L, W, CV_32FC3, rgb.data_ptr<float>()).clone();
+  rgb = torch::Tensor();
+  // Defect strength follows the texture's contrast; a grey web gets grey stains.
+  cv::Mat grey;
+  cv::cvtColor(web, grey, cv::COLOR_RGB2GRAY);
+  cv::Scalar gmean, gsd;
+  cv::meanStdDev(grey, gmean, gsd);
+  const double contrast = std::clamp(0.07 + 0.5 * gsd[0], 0.09, 0.2);
+  cv::Mat lo, hi, channels[3];
+  cv::split(web, channels);
+  cv::min(cv::min(channels[0], channels[1]), channels[2], lo);
+  cv::max(cv::max(channels[0], channels[1]), channels[2], hi);
+  const bool grey_texture = cv::mean(hi - lo)[0] < 0.03;
+  const cv::Scalar mean_colour = cv::mean(web);
+
+  // One defect per defect cell, kinds interleaved; its tile is the cell moved
+  // by up to tile/8 - 2 px: it still holds the whole defect and no other.
+  cv::Mat labels = cv::Mat::zeros(L, W, CV_16U); // defect index + 1
+  const int margin = T / 8;
+  std::vector<Planted> defects;
+  for (int64_t i = 0; i < n_defects; ++i) {
+    const std::string &kind = o.defect_kinds[static_cast<size_t>(i) % o.defect_kinds.size()];
+    const cv::Rect cell = plan.cells[static_cast<size_t>(i)];
+    const cv::Rect inner(cell.x + margin, cell.y + margin, T - 2 * margin, T - 2 * margin);
+    cv::Mat mask(inner.size(), CV_8U);
+    plant(kind, web(inner), mask, rng, contrast, grey_texture, mean_colour, o.tile);
+    PRN_CHECK(cv::countNonZero(mask) > 0, "line-scan: internal error: empty ", kind, " mask");
+    labels(inner).setTo(static_cast<int>(i + 1), mask);
+    cv::Rect bbox = cv::boundingRect(mask) + inner.tl();
+    const int j = margin - 2;
+    cv::Rect t(cell.x + static_cast<int>(rng.integer(-j, j)), cell.y + static_cast<int>(rng.integer(-j, j)), T, T);
+    t.x = std::clamp(t.x, 0, W - T), t.y = std::clamp(t.y, 0, L - T);
+    defects.push_back({kind, t, bbox, static_cast<int>(i + 1), cv::countNonZero(mask), ""});
+  }
+  std::vector<cv::Rect> test_tiles = place_test_normals(plan, defects, o.test_normal, rng), train_tiles;
+  for (int64_t i = 0; i < o.train_normal; ++i)
+    train_tiles.emplace_back(static_cast<int>(rng.integer(0, W - T)), static_cast<int>(rng.integer(0, plan.train_h - T)),
+                             T, T);
+  auto by_pos = [](const cv::Rect &a, const cv::Rect &b) { return std::tie(a.y, a.x) < std::tie(b.y, b.x); };
+  std::sort(train_tiles.begin(), train_tiles.end(), by_pos);
+  std::sort(test_tiles.begin(), test_tiles.end(), by_pos);
+  std::stable_sort(defects.begin(), defects.end(), [](const Planted &a, const Planted &b) {
+    return std::tie(a.kind, a.tile.y, a.tile.x) < std::tie(b.kind, b.tile.y, b.tile.x);
+  });
+  std::map<std::string, size_t> counter;
+  for (auto &d : defects)
+    d.name = numbered(counter[d.kind]++, static_cast<size_t>(o.test_per_kind));
+  rgb = torch::from_blob(web.data, {L, W, 3}, torch::kFloat32).permute({2, 0, 1});
+  auto shot = line_camera(rgb, o.seed).flip(0).permute({1, 2, 0}).contiguous(); // BGR for OpenCV
+  const cv::Mat web8 = cv::Mat(L, W, CV_8UC3, shot.data_ptr<uint8_t>()).clone();
+  web.release();
+
+  // Written into a staging folder, renamed into place at the end.
+  fs::create_directories(out_dir, ec);
+  PRN_CHECK(fs::is_directory(out_dir, ec), "line-scan: cannot create output folder '", out_dir, "'");
+  const fs::path stage = fs::path(out_dir) / ("." + category + ".tmp-" + std::to_string(::getpid()));
+  fs::remove_all(stage, ec);
+  try {
+    for (const char *d : {"train/good", "test/good"})
+      fs::create_directories(stage / d);
+    for (const auto &k : o.defect_kinds)
+      if (o.test_per_kind > 0)
+        fs::create_directories(stage / "test" / k), fs::create_directories(stage / "ground_truth" / k);
+    for (size_t i = 0; i < train_tiles.size(); ++i)
+      write_png(stage / "train/good" / (numbered(i, train_tiles.size()) + ".png"), web8(train_tiles[i]));
+    for (size_t i = 0; i < test_tiles.size(); ++i)
+      write_png(stage / "test/good" / (numbered(i, test_tiles.size()) + ".png"), web8(test_tiles[i]));
+    for (const auto &d : defects) {
+      const cv::Mat mask = labels(d.tile) != 0;
+      PRN_CHECK(cv::countNonZero(mask) == d.pixels && cv::countNonZero(labels(d.tile) == d.id) == d.pixels,
+                "line-scan: internal error: the ", d.kind, " tile does not hold exactly its defect");
+      write_png(stage / "test" / d.kind / (d.name + ".png"), web8(d.tile));
+      write_png(stage / "ground_truth" / d.kind / (d.name + "_mask.png"), mask);
+    }
+    write_png(stage / "web.png", preview(web8, labels, plan, defects, test_tiles));
+    write_file_atomic((stage / "linescan.json").string(), manifest(o, plan, defects, train_tiles, test_tiles));
+    PRN_CHECK(!fs::exists(final_dir, ec), "line-scan: '", final_dir.string(), "' appeared while writing; refused");
+    fs::rename(stage, final_dir);
+  } catch (...) {
+    fs::remove_all(stage, ec);
+    throw;
+  }
+  return final_dir.string();
+}
+
+} // namespace prn::data

@@ -1,0 +1,266 @@
+// GIMP pattern reader, system textures and the line-scan dataset generator.
+#include "prn/data/dataset.h"
+#include "prn/data/linescan.h"
+
+#include "test_util.h"
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+namespace fs = std::filesystem;
+using namespace prn::data;
+using prn::test::TempDir;
+
+namespace {
+
+std::string be32(uint32_t v) {
+  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8), static_cast<char>(v)};
+}
+
+// A .pat file: header, name, pixels.
+std::string pattern_bytes(uint32_t version, uint32_t w, uint32_t h, uint32_t bpp, const std::string &pixels,
+                          const std::string &magic = "GPAT") {
+  const std::string name = "test pattern";
+  return be32(static_cast<uint32_t>(24 + name.size() + 1)) + be32(version) + be32(w) + be32(h) + be32(bpp) + magic +
+         name + std::string(1, '\0') + pixels;
+}
+
+std::string read_all(const fs::path &p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Every file under root (relative path -> bytes).
+std::map<std::string, std::string> tree(const fs::path &root) {
+  std::map<std::string, std::string> out;
+  for (const auto &e : fs::recursive_directory_iterator(root))
+    if (e.is_regular_file())
+      out[fs::relative(e.path(), root).string()] = read_all(e.path());
+  return out;
+}
+
+// A seamless-ish test texture: a smooth grey grain, written as PNG.
+std::string make_texture(const TempDir &dir) {
+  cv::Mat t(64, 64, CV_8UC3);
+  for (int y = 0; y < 64; ++y)
+    for (int x = 0; x < 64; ++x) {
+      const int v = 110 + static_cast<int>(40 * std::sin(x * 0.39) * std::cos(y * 0.2) + (x * 7 + y * 13) % 17);
+      t.at<cv::Vec3b>(y, x) = cv::Vec3b(static_cast<uint8_t>(v), static_cast<uint8_t>(v + 5), static_cast<uint8_t>(v + 10));
+    }
+  const std::string path = dir.file("texture.png");
+  EXPECT_TRUE(cv::imwrite(path, t));
+  return path;
+}
+
+LineScanOptions small_options(const std::string &texture) {
+  LineScanOptions o;
+  o.texture = texture;
+  o.width = 160;
+  o.lines = 640;
+  o.tile = 64;
+  o.train_normal = 6;
+  o.test_normal = 4;
+  o.test_per_kind = 2;
+  o.seed = 11;
+  return o;
+}
+
+} // namespace
+
+TEST(GimpPattern, EveryBytesPerPixel) {
+  TempDir dir;
+  // 3 x 2 pixels; byte value = 10 * pixel index + channel.
+  for (uint32_t bpp = 1; bpp <= 4; ++bpp)
+    for (uint32_t version : {1u, 2u}) {
+      std::string px;
+      for (int i = 0; i < 6; ++i)
+        for (uint32_t c = 0; c < bpp; ++c)
+          px.push_back(static_cast<char>(10 * i + static_cast<int>(c)));
+      const std::string path = dir.file("p" + std::to_string(bpp) + "v" + std::to_string(version) + ".pat");
+      prn::test::write_bytes(path, pattern_bytes(version, 3, 2, bpp, px));
+      auto t = read_gimp_pattern(path);
+      ASSERT_EQ(t.sizes(), (std::vector<int64_t>{3, 2, 3})) << "bpp " << bpp;
+      for (int i = 0; i < 6; ++i)
+        for (int c = 0; c < 3; ++c) {
+          const int expect = bpp <= 2 ? 10 * i : 10 * i + c; // grey replicated; alpha dropped
+          EXPECT_NEAR(t[c][i / 3][i % 3].item<float>(), expect / 255.0f, 1e-6) << "bpp " << bpp << " px " << i;
+        }
+    }
+}
+
+TEST(GimpPattern, Errors) {
+  TempDir dir;
+  const std::string px(12, '\x40');
+  auto write = [&](const std::string &name, const std::string &bytes) {
+    prn::test::write_bytes(dir.file(name), bytes);
+    return dir.file(name);
+  };
+  EXPECT_PRN_ERROR(read_gimp_pattern(write("magic.pat", pattern_bytes(1, 2, 2, 3, px, "GIMP"))), "bad magic",
+                   "magic.pat");
+  EXPECT_PRN_ERROR(read_gimp_pattern(write("bpp.pat", pattern_bytes(1, 2, 2, 5, px + px))), "bytes per pixel 5");
+  EXPECT_PRN_ERROR(read_gimp_pattern(write("ver.pat", pattern_bytes(3, 2, 2, 3, px))), "version 3");
+  EXPECT_PRN_ERROR(read_gimp_pattern(write("short.pat", pattern_bytes(1, 2, 2, 3, px.substr(0, 7)))), "truncated",
+                   "short.pat");
+  EXPECT_PRN_ERROR(read_gimp_pattern(write("tiny.pat", "GPAT")), "too short");
+  EXPECT_PRN_ERROR(read_gimp_pattern(dir.file("none.pat")), "cannot open", "none.pat");
+}
+
+TEST(GimpPattern, DebianFiles) {
+  const std::string burlap = "/usr/share/gimp/2.0/patterns/Fabric/burlap.pat";
+  const std::string paper = "/usr/share/gimp/2.0/patterns/Paper/paper.pat";
+  if (!fs::exists("/usr/share/gimp"))
+    GTEST_SKIP() << "/usr/share/gimp is missing (scripts/setup.sh installs gimp-data)";
+  auto t = read_gimp_pattern(burlap);
+  ASSERT_EQ(t.sizes(), (std::vector<int64_t>{3, 96, 96}));
+  EXPECT_GE(t.min().item<float>(), 0.0f);
+  EXPECT_LE(t.max().item<float>(), 1.0f);
+  EXPECT_GT(t.std().item<float>(), 0.02f); // a texture, not a flat fill
+  auto g = read_gimp_pattern(paper); // 1 byte per pixel
+  ASSERT_EQ(g.sizes(), (std::vector<int64_t>{3, 100, 100}));
+  EXPECT_TRUE(torch::equal(g[0], g[2]));
+  const auto all = find_system_textures();
+  EXPECT_TRUE(std::is_sorted(all.begin(), all.end()));
+  EXPECT_NE(std::find(all.begin(), all.end(), burlap), all.end());
+  EXPECT_GT(all.size(), 100u);
+  for (const auto &p : all)
+    EXPECT_EQ(load_texture(p).size(0), 3) << p;
+}
+
+TEST(LineScan, TextureWebAndCamera) {
+  TempDir dir;
+  const std::string tex = make_texture(dir);
+  auto web = render_texture_web(tex, 300, 200, 64, 4);
+  ASSERT_EQ(web.sizes(), (std::vector<int64_t>{3, 300, 200}));
+  EXPECT_GE(web.min().item<float>(), 0.0f);
+  EXPECT_GT(web.std().item<float>(), 0.02f);
+  EXPECT_TRUE(torch::equal(web, render_texture_web(tex, 300, 200, 64, 4)));
+  EXPECT_FALSE(torch::equal(web, render_texture_web(tex, 300, 200, 64, 5)));
+  auto shot = line_camera(web.clamp(0, 1), 4);
+  ASSERT_EQ(shot.sizes(), web.sizes());
+  EXPECT_EQ(shot.dtype(), torch::kUInt8);
+  EXPECT_TRUE(torch::equal(shot, line_camera(web.clamp(0, 1), 4)));
+  // Sensor noise: a flat web comes out neither flat nor far from its value.
+  auto flat = line_camera(torch::full({3, 200, 200}, 0.5f), 1).to(torch::kFloat32);
+  EXPECT_GT(flat.std().item<float>(), 1.5f);
+  EXPECT_NEAR(flat.mean().item<float>(), 0.5f * 255 * 0.97f, 6.0f);
+  EXPECT_PRN_ERROR(line_camera(torch::zeros({200, 200}), 0), "line_camera", "(3, lines, width)");
+}
+
+TEST(LineScan, LayoutCountsMasks) {
+  TempDir dir;
+  const auto o = small_options(make_texture(dir));
+  const std::string out = dir.file("out");
+  const std::string cat = write_linescan_dataset(out, "web", o);
+  EXPECT_EQ(fs::path(cat), fs::path(out) / "web");
+  EXPECT_TRUE(fs::is_regular_file(fs::path(cat) / "web.png"));
+  EXPECT_TRUE(fs::is_regular_file(fs::path(cat) / "linescan.json"));
+  for (const auto &e : fs::directory_iterator(out))
+    EXPECT_NE(e.path().filename().string()[0], '.') << "staging left behind: " << e.path();
+  const auto l = read_category(cat);
+  EXPECT_EQ(l.layout, "mvtec");
+  EXPECT_EQ(l.train_normal.size(), 6u);
+  EXPECT_EQ(l.test.size(), 4u + 8u);
+  EXPECT_EQ(l.defect_kinds(), (std::vector<std::string>{"fold", "hole", "scratch", "spot"}));
+  std::map<std::string, int> per_kind;
+  for (const auto &s : l.train_normal)
+    EXPECT_EQ(cv::imread(s.image_path).size(), cv::Size(64, 64));
+  for (const auto &s : l.test) {
+    cv::Mat img = cv::imread(s.image_path, cv::IMREAD_UNCHANGED);
+    ASSERT_EQ(img.size(), cv::Size(64, 64)) << s.image_path;
+    EXPECT_EQ(img.channels(), 3);
+    if (!s.anomalous) {
+      EXPECT_TRUE(s.mask_path.empty());
+      continue;
+    }
+    ++per_kind[s.defect];
+    cv::Mat mask = cv::imread(s.mask_path, cv::IMREAD_UNCHANGED);
+    ASSERT_EQ(mask.size(), img.size()) << s.mask_path;
+    ASSERT_EQ(mask.type(), CV_8U);
+    const int area = cv::countNonZero(mask);
+    EXPECT_GT(area, 0) << s.mask_path;
+    EXPECT_LT(area, 64 * 64 / 4) << s.mask_path;
+    EXPECT_EQ(cv::countNonZero(mask == 255) + cv::countNonZero(mask == 0), 64 * 64); // binary
+    // The defect shows: the masked pixels differ from the rest of the tile.
+    cv::Mat grey;
+    cv::cvtColor(img, grey, cv::COLOR_BGR2GRAY);
+    const double in = cv::mean(grey, mask)[0], out_mean = cv::mean(grey, mask == 0)[0];
+    if (s.defect == "hole") {
+      EXPECT_LT(in, out_mean - 30) << s.image_path;
+    }
+    // The mask lies inside the tile, away from its border (the whole defect is in it).
+    const cv::Rect box = cv::boundingRect(mask);
+    EXPECT_GT(box.x, 0);
+    EXPECT_GT(box.y, 0);
+    EXPECT_LT(box.x + box.width, 64);
+    EXPECT_LT(box.y + box.height, 64);
+  }
+  EXPECT_EQ(per_kind, (std::map<std::string, int>{{"fold", 2}, {"hole", 2}, {"scratch", 2}, {"spot", 2}}));
+}
+
+TEST(LineScan, DeterministicAndSeeded) {
+  TempDir dir;
+  auto o = small_options(make_texture(dir));
+  o.defect_kinds = {"scratch", "fold"};
+  write_linescan_dataset(dir.file("a"), "c", o);
+  write_linescan_dataset(dir.file("b"), "c", o);
+  const auto a = tree(dir.file("a/c")), b = tree(dir.file("b/c"));
+  EXPECT_EQ(a.size(), 6u + 4u + 2u * 2u * 2u + 2u); // tiles, masks, web.png, linescan.json
+  EXPECT_TRUE(a == b) << "two runs with one seed differ";
+  o.seed = 12;
+  write_linescan_dataset(dir.file("d"), "c", o);
+  const auto d = tree(dir.file("d/c"));
+  ASSERT_EQ(d.size(), a.size());
+  EXPECT_NE(a.at("train/good/000.png"), d.at("train/good/000.png"));
+  EXPECT_NE(a.at("ground_truth/fold/000_mask.png"), d.at("ground_truth/fold/000_mask.png"));
+}
+
+TEST(LineScan, Errors) {
+  TempDir dir;
+  auto o = small_options(make_texture(dir));
+  write_linescan_dataset(dir.file("out"), "web", o);
+  const auto before = tree(dir.file("out/web"));
+  EXPECT_PRN_ERROR(write_linescan_dataset(dir.file("out"), "web", o), "already exists", "web");
+  EXPECT_TRUE(tree(dir.file("out/web")) == before); // untouched
+  auto bad = o;
+  bad.defect_kinds = {"scratch", "dent"};
+  EXPECT_PRN_ERROR(write_linescan_dataset(dir.file("out"), "x", bad), "unknown defect kind", "dent");
+  bad = o;
+  bad.lines = 300;
+  EXPECT_PRN_ERROR(write_linescan_dataset(dir.file("out"), "x", bad), "too few", "need at least");
+  bad = o;
+  bad.texture = dir.file("none.pat");
+  EXPECT_PRN_ERROR(write_linescan_dataset(dir.file("out"), "x", bad), "does not exist", "none.pat");
+  bad = o;
+  bad.train_normal = 0;
+  EXPECT_PRN_ERROR(write_linescan_dataset(dir.file("out"), "x", bad), "at least one training tile");
+  bad = o;
+  bad.tile = 200;
+  EXPECT_PRN_ERROR(write_linescan_dataset(dir.file("out"), "x", bad), "width");
+  EXPECT_FALSE(fs::exists(dir.file("out/x")));
+}
+
+TEST(LineScan, SystemTexture) {
+  const auto all = find_system_textures();
+  if (all.empty())
+    GTEST_SKIP() << "no system textures (scripts/setup.sh installs gimp-data and python3-skimage)";
+  TempDir dir;
+  for (const std::string &name : {std::string("Fabric/burlap.pat"), std::string("brick.png")}) {
+    auto it = std::find_if(all.begin(), all.end(), [&](const std::string &p) {
+      return p.size() >= name.size() && p.compare(p.size() - name.size(), name.size(), name) == 0;
+    });
+    if (it == all.end())
+      continue;
+    auto o = small_options(*it);
+    const auto l = read_category(write_linescan_dataset(dir.path(), fs::path(name).stem().string(), o));
+    EXPECT_EQ(l.test.size(), 12u) << name;
+    // Normals vary (a texture) and are not saturated.
+    auto img = load_image(l.train_normal[0].image_path, 0);
+    EXPECT_GT(img.std().item<float>(), 0.02f) << name;
+    EXPECT_GT(img.mean().item<float>(), 0.15f) << name;
+    EXPECT_LT(img.mean().item<float>(), 0.85f) << name;
+  }
+}
