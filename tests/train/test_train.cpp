@@ -1,0 +1,203 @@
+// prn-train's parts: deterministic batches, the batch queue, checkpoints, and
+// the CLI's resume and interruption.
+#include "test_util.h"
+#include "train/batcher.h"
+#include "train/checkpoint.h"
+
+#include "prn/synthetic.h"
+#include "prn/train_step.h"
+
+#include <csignal>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace {
+
+prn::train::TrainingPool small_pool() {
+  prn::SyntheticTextures gen(64, 3);
+  prn::train::TrainingPool pool;
+  pool.normals = gen.normal_images(6);
+  auto seen = gen.defective_images(2, prn::DefectKind::Spot);
+  pool.seen_images = seen.images;
+  pool.seen_masks = seen.masks;
+  return pool;
+}
+
+} // namespace
+
+TEST(TrainBatches, APureFunctionOfSeedAndStep) {
+  auto pool = small_pool();
+  prn::train::BatchRecipe recipe{4, 2, 2};
+  auto a = prn::train::make_batch(pool, recipe, 5, 7);
+  auto b = prn::train::make_batch(pool, recipe, 5, 7);
+  EXPECT_EQ(a.images.sizes(), (std::vector<int64_t>{8, 3, 64, 64}));
+  EXPECT_EQ(a.masks.sizes(), (std::vector<int64_t>{8, 1, 64, 64}));
+  EXPECT_TRUE(torch::equal(a.images, b.images));
+  EXPECT_TRUE(torch::equal(a.masks, b.masks));
+  EXPECT_FALSE(torch::equal(a.images, prn::train::make_batch(pool, recipe, 5, 8).images));
+  // Normal images carry empty masks; anomalies non-empty ones.
+  EXPECT_EQ(a.masks.slice(0, 0, 4).sum().item<double>(), 0.0);
+  for (int64_t i = 4; i < 8; ++i)
+    EXPECT_GT(a.masks[i].sum().item<double>(), 0.0) << "anomaly " << i << " has an empty mask";
+}
+
+TEST(TrainBatches, WithoutSeenAnomaliesAllAnomaliesAreSimulated) {
+  auto pool = small_pool();
+  pool.seen_images = torch::Tensor();
+  pool.seen_masks = torch::Tensor();
+  auto b = prn::train::make_batch(pool, {4, 2, 2}, 1, 0);
+  EXPECT_EQ(b.images.size(0), 8);
+}
+
+TEST(TrainBatches, QueueGivesTheSameBatchesInOrder) {
+  auto pool = small_pool();
+  prn::train::BatchRecipe recipe{2, 1, 1};
+  prn::train::BatchQueue queue(pool, recipe, 9, 3, /*workers=*/3, /*depth=*/4);
+  for (int64_t step = 3; step < 9; ++step) {
+    auto b = queue.next();
+    EXPECT_EQ(b.step, step);
+    EXPECT_TRUE(torch::equal(b.images, prn::train::make_batch(pool, recipe, 9, step).images)) << step;
+  }
+}
+
+TEST(TrainCheckpoint, RoundTripRestoresModelAndOptimiser) {
+  prn::test::TempDir dir;
+  auto c = prn::ModelConfig::light();
+  c.num_prototypes = 1;
+  prn::SyntheticTextures gen(c.input_size, 2);
+  prn::PrnModel a(c, 1);
+  a->fit_prototypes(gen.normal_images(2), 1);
+  auto opt_a = prn::make_optimizer(*a, 1e-3);
+  auto batch = gen.defective_images(2, prn::DefectKind::Hole);
+  prn::train_step(*a, *opt_a, batch.images, batch.masks);
+  prn::train::save_checkpoint(dir.file("c.ckpt"), *a, *opt_a, {1, {{"seed", "1"}}});
+
+  prn::PrnModel b(c, 99);
+  auto opt_b = prn::make_optimizer(*b, 1e-3);
+  auto info = prn::train::load_checkpoint(dir.file("c.ckpt"), *b, *opt_b, {{"seed", "1"}});
+  EXPECT_EQ(info.step, 1);
+  EXPECT_EQ(b->num_prototypes(), 1);
+  // One more identical step on both gives identical weights (optimiser state restored).
+  prn::train_step(*a, *opt_a, batch.images, batch.masks);
+  prn::train_step(*b, *opt_b, batch.images, batch.masks);
+  auto pa = a->named_parameters(), pb = b->named_parameters();
+  for (const auto &item : pa)
+    EXPECT_TRUE(torch::allclose(item.value(), pb[item.key()], 1e-6, 1e-7)) << item.key();
+  EXPECT_PRN_ERROR(prn::train::load_checkpoint(dir.file("c.ckpt"), *b, *opt_b, {{"seed", "2"}}), "c.ckpt",
+                   "another run", "seed");
+  prn::test::write_bytes(dir.file("bad.ckpt"), "garbage");
+  EXPECT_PRN_ERROR(prn::train::load_checkpoint(dir.file("bad.ckpt"), *b, *opt_b, {}), "bad.ckpt");
+}
+
+// ---------------------------------------------------------------------------
+// The prn-train binary on a tiny MVTec-layout dataset.
+
+#include "prn/bundle.h"
+
+#include <opencv2/imgcodecs.hpp>
+
+namespace {
+
+cv::Mat to_png(const torch::Tensor &chw) {
+  auto t = (chw.clamp(0, 1) * 255).round().to(torch::kUInt8).permute({1, 2, 0}).flip(2).contiguous();
+  return cv::Mat(static_cast<int>(t.size(0)), static_cast<int>(t.size(1)), t.size(2) == 3 ? CV_8UC3 : CV_8UC1,
+                 t.data_ptr<uint8_t>())
+      .clone();
+}
+
+std::string make_dataset(const prn::test::TempDir &dir) {
+  namespace fs = std::filesystem;
+  const std::string root = dir.file("tiny");
+  for (const char *d : {"train/good", "test/good", "test/spot", "ground_truth/spot"})
+    fs::create_directories(fs::path(root) / d);
+  prn::SyntheticTextures gen(64, 4);
+  auto normals = gen.normal_images(8);
+  for (int i = 0; i < 6; ++i)
+    cv::imwrite(root + "/train/good/" + std::to_string(i) + ".png", to_png(normals[i]));
+  for (int i = 6; i < 8; ++i)
+    cv::imwrite(root + "/test/good/" + std::to_string(i) + ".png", to_png(normals[i]));
+  auto bad = gen.defective_images(3, prn::DefectKind::Spot);
+  for (int i = 0; i < 3; ++i) {
+    cv::imwrite(root + "/test/spot/00" + std::to_string(i) + ".png", to_png(bad.images[i]));
+    cv::imwrite(root + "/ground_truth/spot/00" + std::to_string(i) + "_mask.png", to_png(bad.masks[i] * 255 / 255));
+  }
+  return root;
+}
+
+std::string train_bin() {
+  const char *b = std::getenv("PRN_TRAIN_BIN");
+  return b ? b : "";
+}
+
+int run(const std::string &cmd) {
+  const int rc = std::system(cmd.c_str());
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+std::string common_args(const std::string &data, const std::string &out) {
+  return " --data '" + data + "' --out '" + out + "' --config light --batch 2,1,1 --steps 4 --seen 1 --lr 1e-3" +
+         " --workers 1 --threads 1 --seed 3 > /dev/null 2>&1";
+}
+
+} // namespace
+
+TEST(TrainCli, ResumeContinuesExactlyWhereItStopped) {
+  ASSERT_FALSE(train_bin().empty()) << "PRN_TRAIN_BIN must be set (meson test sets it)";
+  prn::test::TempDir dir;
+  const std::string data = make_dataset(dir);
+  ASSERT_EQ(run(train_bin() + common_args(data, dir.file("full.prn"))), 0);
+  // The same run in two invocations: stop after 2 steps, then resume.
+  ASSERT_EQ(run(train_bin() + " --stop-after 2" + common_args(data, dir.file("split.prn"))), 130);
+  ASSERT_TRUE(std::filesystem::exists(dir.file("split-train/checkpoint.ckpt")));
+  ASSERT_EQ(run(train_bin() + " --resume '" + dir.file("split-train/checkpoint.ckpt") + "'" +
+                common_args(data, dir.file("split.prn"))),
+            0);
+  auto full = prn::load_bundle(dir.file("full.prn"));
+  auto split = prn::load_bundle(dir.file("split.prn"));
+  EXPECT_EQ(full.model_id, split.model_id) << "a resumed run must end with the same weights";
+  EXPECT_EQ(full.seen_anomalies.size(), 1u);
+  EXPECT_EQ(split.seen_anomalies, full.seen_anomalies);
+  EXPECT_TRUE(full.calibration.calibrated);
+  EXPECT_EQ(full.category, "tiny");
+  EXPECT_TRUE(std::filesystem::exists(dir.file("full-train/loss.png")));
+  EXPECT_TRUE(std::filesystem::exists(dir.file("full-train/metrics.jsonl")));
+  // A checkpoint of another run is refused.
+  EXPECT_EQ(run(train_bin() + " --resume '" + dir.file("split-train/checkpoint.ckpt") + "'" +
+                " --data '" + data + "' --out '" + dir.file("other.prn") +
+                "' --config light --batch 2,1,1 --steps 4 --seen 1 --seed 4 > /dev/null 2>&1"),
+            2);
+}
+
+TEST(TrainCli, SigintSavesACheckpointAndExitsCleanly) {
+  ASSERT_FALSE(train_bin().empty());
+  prn::test::TempDir dir;
+  const std::string data = make_dataset(dir);
+  const std::string out = dir.file("m.prn");
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    execl(train_bin().c_str(), train_bin().c_str(), "--data", data.c_str(), "--out", out.c_str(), "--config",
+          "light", "--batch", "2,1,1", "--steps", "100000", "--seen", "1", "--workers", "1", "--threads", "1",
+          static_cast<char *>(nullptr));
+    _exit(127);
+  }
+  // Wait until training has logged a step, then interrupt.
+  const std::string log = dir.file("m-train/metrics.jsonl");
+  for (int i = 0; i < 600 && (!std::filesystem::exists(log) || std::filesystem::file_size(log) == 0); ++i)
+    usleep(100 * 1000);
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  EXPECT_TRUE(std::filesystem::exists(dir.file("m-train/checkpoint.ckpt")));
+  EXPECT_FALSE(std::filesystem::exists(out)) << "no bundle from an interrupted run";
+}
+
+TEST(TrainCli, BadOptionsAreNamed) {
+  ASSERT_FALSE(train_bin().empty());
+  prn::test::TempDir dir;
+  EXPECT_EQ(run(train_bin() + " --data '" + dir.file("nope") + "' --out x.prn > /dev/null 2>&1"), 2);
+  EXPECT_EQ(run(train_bin() + " --data d --out x.prn --batch 1,2 > /dev/null 2>&1"), 2);
+  EXPECT_EQ(run(train_bin() + " --bogus > /dev/null 2>&1"), 2);
+}

@@ -1,0 +1,117 @@
+#include "batcher.h"
+
+#include "prn/augment/extended.h"
+#include "prn/augment/simulated.h"
+#include "prn/error.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <chrono>
+
+namespace prn::train {
+namespace {
+
+int64_t pick(at::Generator &gen, int64_t n) { return at::randint(n, {1}, gen).item<int64_t>(); }
+
+torch::Tensor light_flip(const torch::Tensor &img, at::Generator &gen) {
+  auto out = img;
+  if (at::rand({1}, gen).item<double>() < 0.5)
+    out = out.flip(2);
+  if (at::rand({1}, gen).item<double>() < 0.5)
+    out = out.flip(1);
+  return out;
+}
+
+} // namespace
+
+Batch make_batch(const TrainingPool &pool, const BatchRecipe &recipe, uint64_t seed, int64_t step) {
+  PRN_CHECK(pool.normals.defined() && pool.normals.size(0) >= 1, "training needs at least one normal image");
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(step));
+  const int64_t n_normal = pool.normals.size(0);
+  const int64_t n_seen = pool.seen_images.defined() ? pool.seen_images.size(0) : 0;
+  const int64_t extended = n_seen > 0 ? recipe.extended : 0;
+  const int64_t simulated = recipe.simulated + (recipe.extended - extended);
+  const int64_t S = pool.normals.size(2);
+  std::vector<torch::Tensor> images, masks;
+  images.reserve(static_cast<size_t>(recipe.total()));
+  masks.reserve(static_cast<size_t>(recipe.total()));
+  for (int64_t i = 0; i < recipe.normal; ++i) {
+    images.push_back(light_flip(pool.normals[pick(gen, n_normal)], gen));
+    masks.push_back(torch::zeros({1, S, S}));
+  }
+  for (int64_t i = 0; i < extended; ++i) {
+    const int64_t a = pick(gen, n_seen);
+    auto r = augment::extend_anomaly(pool.normals[pick(gen, n_normal)], pool.seen_images[a], pool.seen_masks[a], gen);
+    images.push_back(r.image);
+    masks.push_back(r.mask);
+  }
+  for (int64_t i = 0; i < simulated; ++i) {
+    auto base = pool.normals[pick(gen, n_normal)];
+    torch::Tensor source = pool.textures.empty() ? pool.normals[pick(gen, n_normal)]
+                                                 : pool.textures[static_cast<size_t>(pick(gen, static_cast<int64_t>(pool.textures.size())))];
+    auto r = augment::simulate_anomaly(base, source, gen);
+    images.push_back(r.image);
+    masks.push_back(r.mask);
+  }
+  return {step, torch::stack(images), torch::stack(masks)};
+}
+
+BatchQueue::BatchQueue(const TrainingPool &pool, BatchRecipe recipe, uint64_t seed, int64_t first_step, int workers,
+                       int64_t depth)
+    : pool_(pool), recipe_(recipe), seed_(seed), depth_(std::max<int64_t>(depth, 1)), next_out_(first_step),
+      next_claim_(first_step) {
+  for (int i = 0; i < std::max(workers, 1); ++i)
+    threads_.emplace_back([this] { work(); });
+}
+
+BatchQueue::~BatchQueue() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  for (auto &t : threads_)
+    t.join();
+}
+
+void BatchQueue::work() {
+  // No at::set_num_threads(1) here: in LibTorch it changes the intra-op thread
+  // count of the whole process, the training loop's too.
+  for (;;) {
+    int64_t step;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return stop_ || next_claim_ < next_out_ + depth_; });
+      if (stop_)
+        return;
+      step = next_claim_++;
+    }
+    try {
+      Batch b = make_batch(pool_, recipe_, seed_, step);
+      std::lock_guard<std::mutex> lock(mu_);
+      ready_.emplace(step, std::move(b));
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!error_)
+        error_ = std::current_exception();
+    }
+    cv_.notify_all();
+  }
+}
+
+Batch BatchQueue::next() {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [&] { return error_ || ready_.count(next_out_) > 0; });
+  if (error_)
+    std::rethrow_exception(error_);
+  waited_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  Batch b = std::move(ready_.at(next_out_));
+  ready_.erase(next_out_);
+  ++next_out_;
+  lock.unlock();
+  cv_.notify_all();
+  return b;
+}
+
+} // namespace prn::train

@@ -1,0 +1,73 @@
+// The training batches of prn-train: normal images, extended anomalies and
+// simulated anomalies, made on worker threads ahead of the training loop.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <condition_variable>
+#include <exception>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace prn::train {
+
+// Everything a batch is drawn from, preloaded as tensors.
+struct TrainingPool {
+  torch::Tensor normals;      // (N, 3, S, S) in [0, 1]
+  torch::Tensor seen_images;  // (M, 3, S, S); M may be 0
+  torch::Tensor seen_masks;   // (M, 1, S, S)
+  std::vector<torch::Tensor> textures; // (3, h, w) foreign textures; empty: augmented normals
+};
+
+struct BatchRecipe {
+  int64_t normal = 32, extended = 16, simulated = 16;
+  int64_t total() const { return normal + extended + simulated; }
+};
+
+struct Batch {
+  int64_t step = 0;
+  torch::Tensor images; // (B, 3, S, S)
+  torch::Tensor masks;  // (B, 1, S, S)
+};
+
+// Batch `step` of a run with `seed`: a pure function of (seed, step), so a
+// resumed run sees exactly the batches it would have seen. Extended anomalies
+// need seen anomalies; without any, their share goes to simulated ones.
+Batch make_batch(const TrainingPool &pool, const BatchRecipe &recipe, uint64_t seed, int64_t step);
+
+// Makes batches first_step, first_step + 1, ... on `workers` threads, keeping up to `depth` ready; next() returns them in
+// order. Stops its threads when destroyed.
+class BatchQueue {
+public:
+  BatchQueue(const TrainingPool &pool, BatchRecipe recipe, uint64_t seed, int64_t first_step, int workers,
+             int64_t depth);
+  ~BatchQueue();
+  BatchQueue(const BatchQueue &) = delete;
+  BatchQueue &operator=(const BatchQueue &) = delete;
+
+  // The next batch in step order; rethrows an error a worker met.
+  Batch next();
+  // Seconds next() spent waiting for a batch so far (the loop starving).
+  double waited_seconds() const { return waited_; }
+
+private:
+  void work();
+
+  const TrainingPool &pool_;
+  BatchRecipe recipe_;
+  uint64_t seed_;
+  int64_t depth_;
+  int64_t next_out_, next_claim_;
+  bool stop_ = false;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<int64_t, Batch> ready_;
+  std::vector<std::thread> threads_;
+  double waited_ = 0;
+  std::exception_ptr error_;
+};
+
+} // namespace prn::train
