@@ -1,0 +1,376 @@
+// prn-eval: evaluates model bundles on category folders (test split minus the
+// bundle's seen anomalies): Image-AUROC, Pixel-AUROC, AUPRO and pixel AP per
+// category and their mean, as Markdown, CSV and JSON, with heatmap overlays and
+// ROC / PRO curve plots (see docs/eval.md).
+//
+//   prn-eval --case BUNDLE=FOLDER [--case ...] [--out DIR] [options]
+//   prn-eval --bundle BUNDLE --data FOLDER [--out DIR] [options]
+#include "common/args.h"
+#include "common/images.h"
+#include "common/progress.h"
+#include "common/report.h"
+
+#include "prn/bundle.h"
+#include "prn/data/dataset.h"
+#include "prn/error.h"
+#include "prn/metrics.h"
+#include "prn/model.h"
+#include "prn/postprocess.h"
+#include "prn/state_dict.h"
+
+#include <opencv2/imgproc.hpp>
+
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct EvalCase {
+  std::string bundle, data;
+};
+
+struct EvalParams {
+  std::vector<EvalCase> cases;
+  std::string layout = "auto";
+  std::string out = "out/eval";
+  std::string device = "cpu";
+  int64_t overlays = 8;
+  int64_t batch = 8;
+  int threads = 0;
+  double fpr_limit = 0.3;
+  bool save_maps = false;
+};
+
+void usage(const char *argv0) {
+  std::printf(
+      "usage: %s --case BUNDLE=FOLDER [--case BUNDLE=FOLDER ...] [options]\n"
+      "       %s --bundle BUNDLE --data FOLDER [options]\n"
+      "Evaluates each bundle on the test split of its category folder, without the bundle's seen\n"
+      "anomalies, and writes OUT/metrics.{md,csv,json} and OUT/<category>/ (curves, overlays, scores).\n"
+      "  --case B=F        a bundle file and the category folder it is evaluated on (repeatable)\n"
+      "  --bundle B        with --data: one case\n"
+      "  --data F          the category folder for --bundle\n"
+      "  --layout L        dataset layout: auto, mvtec, btad, ksdd2, dagm (default auto)\n"
+      "  --out DIR         output folder (default out/eval)\n"
+      "  --overlays N      heatmap overlays written per category (default 8; 0: none)\n"
+      "  --batch N         images per forward pass (default 8)\n"
+      "  --threads N       intra-op threads (default: LibTorch's choice)\n"
+      "  --device D        cpu or cuda (default cpu)\n"
+      "  --fpr-limit X     FPR limit of AUPRO, in (0, 1] (default 0.3)\n"
+      "  --save-maps       also write OUT/<category>/maps.bin, the anomaly maps (N,1,S,S) as int32 ndim,\n"
+      "                    int64 dims, float32 data, in the order of scores.csv\n",
+      argv0, argv0);
+}
+
+EvalParams parse(int argc, char **argv) {
+  EvalParams p;
+  std::string bundle, data;
+  prn::cli::Args args(argc, argv);
+  while (args.next()) {
+    const std::string &a = args.option();
+    if (a == "-h" || a == "--help") {
+      usage(argv[0]);
+      std::exit(0);
+    } else if (a == "--case") {
+      const std::string v = args.value();
+      const auto eq = v.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == v.size())
+        throw prn::Error("option --case: expected BUNDLE=FOLDER, got '" + v + "'");
+      p.cases.push_back({v.substr(0, eq), v.substr(eq + 1)});
+    } else if (a == "--bundle") {
+      bundle = args.value();
+    } else if (a == "--data") {
+      data = args.value();
+    } else if (a == "--layout") {
+      p.layout = args.value();
+    } else if (a == "--out") {
+      p.out = args.value();
+    } else if (a == "--overlays") {
+      p.overlays = args.at_least(0);
+    } else if (a == "--batch") {
+      p.batch = args.at_least(1);
+    } else if (a == "--threads") {
+      p.threads = static_cast<int>(args.at_least(1));
+    } else if (a == "--device") {
+      p.device = args.value();
+    } else if (a == "--fpr-limit") {
+      p.fpr_limit = args.real_in(0, 1, /*open_lo=*/true);
+    } else if (a == "--save-maps") {
+      p.save_maps = true;
+    } else {
+      throw prn::Error("unknown option '" + a + "' (see --help)");
+    }
+  }
+  if (!bundle.empty() || !data.empty()) {
+    if (bundle.empty() || data.empty())
+      throw prn::Error("--bundle and --data go together: got only " + std::string(bundle.empty() ? "--data" : "--bundle"));
+    p.cases.push_back({bundle, data});
+  }
+  if (p.cases.empty())
+    throw prn::Error("nothing to evaluate: give --case BUNDLE=FOLDER or --bundle B --data F (see --help)");
+  static const std::set<std::string> layouts{"auto", "mvtec", "btad", "ksdd2", "dagm"};
+  if (!layouts.count(p.layout))
+    throw prn::Error("option --layout: expected auto, mvtec, btad, ksdd2 or dagm, got '" + p.layout + "'");
+  if (p.device != "cpu" && p.device != "cuda")
+    throw prn::Error("option --device: expected cpu or cuda, got '" + p.device + "'");
+  if (p.device == "cuda" && !torch::cuda::is_available())
+    throw prn::Error("option --device cuda: no CUDA device is available to LibTorch");
+  for (const auto &c : p.cases) {
+    std::error_code ec;
+    if (!fs::is_regular_file(c.bundle, ec))
+      throw prn::Error("bundle file '" + c.bundle + "' does not exist (expected a model bundle written by prn-train)");
+    if (!fs::is_directory(c.data, ec))
+      throw prn::Error("data folder '" + c.data + "' does not exist (expected a category folder, e.g. mvtec/bottle)");
+  }
+  return p;
+}
+
+// A metric, or NaN with a note when it is undefined for this split.
+double metric(const char *name, const std::function<double()> &f) {
+  try {
+    return f();
+  } catch (const prn::Error &e) {
+    std::printf("  %s: n/a (%s)\n", name, e.what());
+    return std::nan("");
+  }
+}
+
+void write_bin(const std::string &path, const torch::Tensor &t) {
+  auto c = t.to(torch::kFloat32).contiguous().cpu();
+  const int32_t ndim = static_cast<int32_t>(c.dim());
+  std::string bytes(reinterpret_cast<const char *>(&ndim), sizeof ndim);
+  for (int64_t d : c.sizes())
+    bytes.append(reinterpret_cast<const char *>(&d), sizeof d);
+  bytes.append(reinterpret_cast<const char *>(c.data_ptr<float>()), static_cast<size_t>(c.numel()) * sizeof(float));
+  prn::write_file_atomic(path, bytes);
+}
+
+// `k` indices spread evenly over `from`.
+std::vector<size_t> spread(const std::vector<size_t> &from, size_t k) {
+  std::vector<size_t> out;
+  k = std::min(k, from.size());
+  for (size_t i = 0; i < k; ++i)
+    out.push_back(from[i * from.size() / k]);
+  return out;
+}
+
+void label(cv::Mat &tile, const std::string &s) {
+  const cv::Point at(4, tile.rows - 6);
+  cv::putText(tile, s, at, cv::FONT_HERSHEY_SIMPLEX, 0.45, cv::Scalar(0, 0, 0), 3, cv::LINE_AA);
+  cv::putText(tile, s, at, cv::FONT_HERSHEY_SIMPLEX, 0.45, cv::Scalar(255, 255, 255), 1, cv::LINE_AA);
+}
+
+// image | mask | overlay (mask outline in white), tiles upscaled to at least 256 px.
+std::vector<cv::Mat> overlay_strip(const torch::Tensor &image, const torch::Tensor &mask, const torch::Tensor &map,
+                                   const std::string &caption) {
+  const int S = static_cast<int>(image.size(1));
+  const int T = S * std::max(1, (256 + S - 1) / S);
+  std::vector<cv::Mat> t{prn::cli::to_bgr8(image), prn::cli::to_gray8(mask), prn::cli::overlay(image, map)};
+  for (auto &m : t)
+    cv::resize(m, m, cv::Size(T, T), 0, 0, cv::INTER_NEAREST);
+  std::vector<std::vector<cv::Point>> contours;
+  cv::findContours(t[1] > 127, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+  cv::drawContours(t[2], contours, -1, cv::Scalar(255, 255, 255), 1, cv::LINE_AA);
+  cv::cvtColor(t[1], t[1], cv::COLOR_GRAY2BGR);
+  label(t[0], caption);
+  return t;
+}
+
+std::string safe_name(std::string s) {
+  for (char &c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
+      c = '_';
+  return s.empty() ? "category" : s;
+}
+
+prn::cli::MetricRow evaluate(const EvalParams &p, const EvalCase &c, std::set<std::string> &dirs,
+                             const torch::Device &device) {
+  prn::Bundle b = prn::load_bundle(c.bundle);
+  auto listing = prn::data::read_category(c.data, p.layout);
+  // Output folder: the category name, made unique over the cases.
+  std::string dir_name = safe_name(listing.category);
+  for (int k = 2; dirs.count(dir_name); ++k)
+    dir_name = safe_name(listing.category) + "-" + std::to_string(k);
+  dirs.insert(dir_name);
+  const auto &cfg = b.model->config();
+  const int64_t S = cfg.input_size;
+  std::printf("\n== %s: bundle %s (model %s, category '%s'), data %s (%s layout)\n", listing.category.c_str(),
+              c.bundle.c_str(), b.model_id.c_str(), b.category.c_str(), c.data.c_str(), listing.layout.c_str());
+  if (!b.category.empty() && b.category != listing.category)
+    std::printf("  note: the bundle was trained on category '%s', the folder is '%s'\n", b.category.c_str(),
+                listing.category.c_str());
+  // Test split minus the bundle's seen anomalies (dataset-relative paths).
+  const std::set<std::string> seen(b.seen_anomalies.begin(), b.seen_anomalies.end());
+  std::vector<prn::data::Sample> samples;
+  std::vector<std::string> rel_paths;
+  std::set<std::string> matched;
+  const fs::path root = fs::path(listing.root).lexically_normal();
+  for (const auto &s : listing.test) {
+    const std::string rel = fs::path(s.image_path).lexically_normal().lexically_relative(root).generic_string();
+    const std::string with_category = listing.category + "/" + rel;
+    if (seen.count(rel) || seen.count(with_category)) {
+      matched.insert(seen.count(rel) ? rel : with_category);
+      continue;
+    }
+    samples.push_back(s);
+    rel_paths.push_back(rel);
+  }
+  const int64_t removed = static_cast<int64_t>(listing.test.size() - samples.size());
+  std::printf("  test split: %zu images; removed %lld seen anomal%s of the bundle -> %zu evaluated\n",
+              listing.test.size(), static_cast<long long>(removed), removed == 1 ? "y" : "ies", samples.size());
+  if (matched.size() < seen.size())
+    std::printf("  note: %zu of the bundle's %zu seen anomalies are not in this test split\n",
+                seen.size() - matched.size(), seen.size());
+  PRN_CHECK(!samples.empty(), "data folder '", c.data, "': no test image left after removing the seen anomalies");
+
+  // Batched inference.
+  const int64_t N = static_cast<int64_t>(samples.size());
+  auto maps = torch::empty({N, 1, S, S}), masks = torch::empty({N, 1, S, S}), labels = torch::empty({N});
+  b.model->to(device);
+  b.model->eval();
+  prn::cli::Progress bar("eval " + listing.category, N, "img");
+  for (int64_t i = 0; i < N; i += p.batch) {
+    const int64_t n = std::min(p.batch, N - i);
+    std::vector<torch::Tensor> imgs;
+    for (int64_t j = i; j < i + n; ++j) {
+      const auto &s = samples[static_cast<size_t>(j)];
+      imgs.push_back(prn::data::load_image(s.image_path, S));
+      masks[j] = prn::data::load_mask(s.mask_path, S);
+      labels[j] = s.anomalous ? 1.0 : 0.0;
+    }
+    maps.narrow(0, i, n).copy_(b.model->anomaly_map(torch::stack(imgs).to(device)).cpu());
+    bar.update(i + n);
+  }
+  bar.finish();
+  const auto scores = prn::image_scores(maps, cfg.top_k);
+
+  prn::cli::MetricRow r;
+  r.category = listing.category;
+  r.bundle = c.bundle;
+  r.model_id = b.model_id;
+  r.data = c.data;
+  r.layout = listing.layout;
+  r.evaluated = N;
+  r.anomalous = static_cast<int64_t>(labels.sum().item<double>());
+  r.normal = N - r.anomalous;
+  r.seen_removed = removed;
+  r.image_auroc = metric("Image-AUROC", [&] { return prn::auroc(scores, labels); });
+  r.pixel_auroc = metric("Pixel-AUROC", [&] { return prn::auroc(maps, masks); });
+  r.pixel_ap = metric("Pixel-AP", [&] { return prn::average_precision(maps, masks); });
+  prn::ProResult pro;
+  r.aupro = metric("AUPRO", [&] {
+    pro = prn::aupro(maps, masks, p.fpr_limit);
+    return pro.aupro;
+  });
+
+  // Outputs of the category.
+  const fs::path dir = fs::path(p.out) / dir_name;
+  fs::create_directories(dir);
+  std::string csv = "path,defect,label,image_score\n";
+  for (int64_t j = 0; j < N; ++j) {
+    char num[32];
+    std::snprintf(num, sizeof num, "%.9g", scores[j].item<double>());
+    csv += prn::cli::csv_field(rel_paths[static_cast<size_t>(j)]) + "," +
+           prn::cli::csv_field(samples[static_cast<size_t>(j)].defect) + "," +
+           (labels[j].item<double>() > 0.5 ? "1" : "0") + "," + num + "\n";
+  }
+  prn::write_file_atomic((dir / "scores.csv").string(), csv);
+  if (p.save_maps)
+    write_bin((dir / "maps.bin").string(), maps);
+
+  auto plot = [&](const std::string &file, const prn::Curve &curve, const std::string &title, double value,
+                  const std::string &xl, const std::string &yl, double xmax, bool diagonal) {
+    prn::cli::PlotOptions o;
+    char t[200];
+    std::snprintf(t, sizeof t, "%s - %s %.4f", listing.category.c_str(), title.c_str(), value);
+    o.title = t;
+    o.xlabel = xl;
+    o.ylabel = yl;
+    o.xmax = xmax;
+    o.diagonal = diagonal;
+    prn::cli::PlotSeries s;
+    s.x = curve.x;
+    s.y = curve.y;
+    prn::cli::write_png((dir / file).string(), prn::cli::plot_curves({s}, o));
+  };
+  if (std::isfinite(r.image_auroc))
+    plot("roc_image.png", prn::roc_curve(scores, labels), "image ROC, AUROC", r.image_auroc, "false-positive rate",
+         "true-positive rate", 1.0, true);
+  if (std::isfinite(r.pixel_auroc)) // thresholds on a 1/65536 grid: at most 65537 points
+    plot("roc_pixel.png", prn::roc_curve((maps * 65536).round() / 65536, masks), "pixel ROC, AUROC", r.pixel_auroc,
+         "false-positive rate (pixels)", "true-positive rate (pixels)", 1.0, true);
+  if (std::isfinite(r.aupro))
+    plot("pro.png", pro.curve, "PRO curve, AUPRO", r.aupro, "false-positive rate (pixels)", "per-region overlap",
+         p.fpr_limit, false);
+
+  // Overlays: half anomalous, half normal (the rest from the other kind), spread over the split.
+  std::vector<size_t> bad, good;
+  for (size_t j = 0; j < samples.size(); ++j)
+    (samples[j].anomalous ? bad : good).push_back(j);
+  const size_t want = static_cast<size_t>(p.overlays);
+  const size_t nb = std::min(bad.size(), std::max(want / 2 + want % 2, want - std::min(want, good.size())));
+  auto pick = spread(bad, nb);
+  for (size_t j : spread(good, want - nb))
+    pick.push_back(j);
+  if (!pick.empty()) {
+    fs::create_directories(dir / "overlays");
+    std::vector<cv::Mat> tiles;
+    for (size_t k = 0; k < pick.size(); ++k) {
+      const size_t j = pick[k];
+      char cap[96];
+      std::snprintf(cap, sizeof cap, "%s %.3f", samples[j].defect.c_str(), scores[static_cast<int64_t>(j)].item<double>());
+      const auto img = prn::data::load_image(samples[j].image_path, S);
+      auto strip = overlay_strip(img, masks[static_cast<int64_t>(j)], maps[static_cast<int64_t>(j)], cap);
+      char name[32];
+      std::snprintf(name, sizeof name, "%02zu_", k);
+      const std::string file = name + safe_name(samples[j].defect + "_" + fs::path(samples[j].image_path).stem().string());
+      prn::cli::write_png((dir / "overlays" / (file + ".png")).string(), prn::cli::grid(strip, 3));
+      tiles.insert(tiles.end(), strip.begin(), strip.end());
+    }
+    prn::cli::write_png((dir / "overlays.png").string(), prn::cli::grid(tiles, pick.size() > 1 ? 6 : 3));
+  }
+  std::printf("  Image-AUROC %.4f  Pixel-AUROC %.4f  AUPRO %.4f  Pixel-AP %.4f  -> %s\n", r.image_auroc,
+              r.pixel_auroc, r.aupro, r.pixel_ap, dir.string().c_str());
+  return r;
+}
+
+int run(const EvalParams &p) {
+  if (p.threads > 0)
+    torch::set_num_threads(p.threads);
+  const torch::Device device(p.device == "cuda" ? torch::kCUDA : torch::kCPU);
+  fs::create_directories(p.out);
+  std::vector<prn::cli::MetricRow> rows;
+  std::set<std::string> dirs;
+  for (const auto &c : p.cases)
+    rows.push_back(evaluate(p, c, dirs, device));
+  prn::write_file_atomic(p.out + "/metrics.md", prn::cli::metrics_markdown(rows));
+  prn::write_file_atomic(p.out + "/metrics.csv", prn::cli::metrics_csv(rows));
+  prn::write_file_atomic(p.out + "/metrics.json", prn::cli::metrics_json(rows, p.fpr_limit));
+  std::printf("\n%s\nwrote %s/metrics.md, metrics.csv, metrics.json\n", prn::cli::metrics_markdown(rows).c_str(),
+              p.out.c_str());
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  try {
+    return run(parse(argc, argv));
+  } catch (const prn::Error &e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "prn-eval: %s\n", e.what());
+    return 2;
+  } catch (const std::exception &e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "prn-eval: unexpected error: %s\n", e.what());
+    return 3;
+  }
+}
