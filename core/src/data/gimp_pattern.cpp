@@ -5,6 +5,7 @@
 #include "prn/data/linescan.h"
 
 #include "prn/data/dataset.h"
+#include "data/rng.h"
 #include "prn/error.h"
 
 #include <opencv2/imgproc.hpp>
@@ -33,23 +34,7 @@ std::string lower_ext(const std::string &path) {
   return e;
 }
 
-// splitmix64 with uniform and normal draws (a fixed algorithm: a seed gives
-// the same web with every standard library).
-struct Rng {
-  uint64_t s;
-  uint64_t next() {
-    uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-  double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
-  double normal() {
-    const double u = 1.0 - uniform(), v = uniform();
-    return std::sqrt(-2.0 * std::log(u)) * std::cos(2.0 * M_PI * v);
-  }
-};
+using detail::Rng;
 
 // A smooth random field (rows x cols, zero mean, unit std): normals on a grid
 // `step` apart, cubic-interpolated.

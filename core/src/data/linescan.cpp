@@ -4,6 +4,7 @@
 #include "prn/data/linescan.h"
 
 #include "prn/data/dataset.h"
+#include "data/rng.h"
 #include "prn/error.h"
 #include "prn/state_dict.h"
 
@@ -25,26 +26,7 @@ namespace prn::data {
 
 namespace {
 
-// splitmix64 with uniform and normal draws: a fixed algorithm, so a seed gives
-// the same web with every standard library.
-struct Rng {
-  uint64_t s;
-  uint64_t next() {
-    uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-  double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
-  int64_t integer(int64_t lo, int64_t hi) { // [lo, hi]
-    return std::min(hi, lo + static_cast<int64_t>(uniform() * static_cast<double>(hi - lo + 1)));
-  }
-  double normal() {
-    const double u = 1.0 - uniform(), v = uniform();
-    return std::sqrt(-2.0 * std::log(u)) * std::cos(2.0 * M_PI * v);
-  }
-};
+using detail::Rng;
 
 double smoothstep(double e0, double e1, double x) {
   const double t = std::clamp((x - e0) / (e1 - e0), 0.0, 1.0);
