@@ -7,6 +7,7 @@
 //   prn-eval --bundle BUNDLE --data FOLDER [--out DIR] [options]
 #include "common/args.h"
 #include "common/images.h"
+#include "common/main.h"
 #include "common/progress.h"
 #include "common/report.h"
 
@@ -362,15 +363,5 @@ int run(const EvalParams &p) {
 } // namespace
 
 int main(int argc, char **argv) {
-  try {
-    return run(parse(argc, argv));
-  } catch (const prn::Error &e) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "prn-eval: %s\n", e.what());
-    return 2;
-  } catch (const std::exception &e) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "prn-eval: unexpected error: %s\n", e.what());
-    return 3;
-  }
+  return prn::cli::run_main("prn-eval", [&] { return run(parse(argc, argv)); });
 }

@@ -5,6 +5,7 @@
 //   prn-infer --bundle B [--out DIR] [--threshold T] [options] IMAGE_OR_FOLDER...
 #include "common/args.h"
 #include "common/images.h"
+#include "common/main.h"
 #include "common/progress.h"
 #include "common/regions.h"
 #include "common/report.h"
@@ -277,15 +278,5 @@ int run(const InferParams &p) {
 } // namespace
 
 int main(int argc, char **argv) {
-  try {
-    return run(parse(argc, argv));
-  } catch (const prn::Error &e) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "prn-infer: %s\n", e.what());
-    return 2;
-  } catch (const std::exception &e) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "prn-infer: unexpected error: %s\n", e.what());
-    return 3;
-  }
+  return prn::cli::run_main("prn-infer", [&] { return run(parse(argc, argv)); });
 }

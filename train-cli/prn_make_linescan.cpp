@@ -7,6 +7,7 @@
 //                     [--test-per-kind N] [--kinds a,b,...] [--seed S]
 //   prn-make-linescan --list-textures
 #include "common/args.h"
+#include "common/main.h"
 #include "prn/data/dataset.h"
 #include "prn/data/linescan.h"
 #include "prn/error.h"
@@ -112,46 +113,46 @@ std::string default_texture() {
 
 } // namespace
 
-int main(int argc, char **argv) {
-  try {
-    MakeLinescanParams p = parse(argc, argv);
-    if (p.list_textures) {
-      for (const auto &t : prn::data::find_system_textures())
-        std::printf("%s\n", t.c_str());
-      return 0;
-    }
-    if (p.options.texture.empty())
-      p.options.texture = default_texture();
-    const auto &o = p.options;
-    std::string kinds;
-    for (const auto &k : o.defect_kinds)
-      kinds += (kinds.empty() ? "" : ",") + k;
-    std::fprintf(stderr, "rendering a %lld x %lld web (lines x width) from %s, tiles %lld, kinds %s, seed %llu\n",
-                 static_cast<long long>(o.lines), static_cast<long long>(o.width), o.texture.c_str(),
-                 static_cast<long long>(o.tile), kinds.c_str(), static_cast<unsigned long long>(o.seed));
-    const auto start = std::chrono::steady_clock::now();
-    const std::string folder = prn::data::write_linescan_dataset(p.out, p.category, o);
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    // Read it back: what a trainer will see.
-    const auto listing = prn::data::read_category(folder, "mvtec");
-    std::map<std::string, int> per_kind;
-    int test_good = 0;
-    for (const auto &s : listing.test)
-      s.anomalous ? ++per_kind[s.defect] : ++test_good;
-    std::printf("wrote %s in %.1f s (MVTec layout, %lldx%lld PNG tiles)\n", folder.c_str(), secs,
-                static_cast<long long>(o.tile), static_cast<long long>(o.tile));
-    std::printf("  train/good     %zu\n", listing.train_normal.size());
-    std::printf("  test/good      %d\n", test_good);
-    for (const auto &[kind, n] : per_kind)
-      std::printf("  test/%-9s %d  (masks in ground_truth/%s)\n", kind.c_str(), n, kind.c_str());
-    std::printf("  web.png        the whole web with defect outlines; linescan.json: options and defect positions\n");
-    std::printf("  listing hash   %s\n", listing.listing_hash().c_str());
+namespace {
+
+int run(int argc, char **argv) {
+  MakeLinescanParams p = parse(argc, argv);
+  if (p.list_textures) {
+    for (const auto &t : prn::data::find_system_textures())
+      std::printf("%s\n", t.c_str());
     return 0;
-  } catch (const prn::Error &e) {
-    std::fprintf(stderr, "prn-make-linescan: %s\n", e.what());
-    return 2;
-  } catch (const std::exception &e) {
-    std::fprintf(stderr, "prn-make-linescan: %s\n", e.what());
-    return 1;
   }
+  if (p.options.texture.empty())
+    p.options.texture = default_texture();
+  const auto &o = p.options;
+  std::string kinds;
+  for (const auto &k : o.defect_kinds)
+    kinds += (kinds.empty() ? "" : ",") + k;
+  std::fprintf(stderr, "rendering a %lld x %lld web (lines x width) from %s, tiles %lld, kinds %s, seed %llu\n",
+               static_cast<long long>(o.lines), static_cast<long long>(o.width), o.texture.c_str(),
+               static_cast<long long>(o.tile), kinds.c_str(), static_cast<unsigned long long>(o.seed));
+  const auto start = std::chrono::steady_clock::now();
+  const std::string folder = prn::data::write_linescan_dataset(p.out, p.category, o);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // Read it back: what a trainer will see.
+  const auto listing = prn::data::read_category(folder, "mvtec");
+  std::map<std::string, int> per_kind;
+  int test_good = 0;
+  for (const auto &s : listing.test)
+    s.anomalous ? ++per_kind[s.defect] : ++test_good;
+  std::printf("wrote %s in %.1f s (MVTec layout, %lldx%lld PNG tiles)\n", folder.c_str(), secs,
+              static_cast<long long>(o.tile), static_cast<long long>(o.tile));
+  std::printf("  train/good     %zu\n", listing.train_normal.size());
+  std::printf("  test/good      %d\n", test_good);
+  for (const auto &[kind, n] : per_kind)
+    std::printf("  test/%-9s %d  (masks in ground_truth/%s)\n", kind.c_str(), n, kind.c_str());
+  std::printf("  web.png        the whole web with defect outlines; linescan.json: options and defect positions\n");
+  std::printf("  listing hash   %s\n", listing.listing_hash().c_str());
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  return prn::cli::run_main("prn-make-linescan", [&] { return run(argc, argv); });
 }

@@ -7,6 +7,7 @@
 //                 [--threads N] [--config light|paper]
 #include "common/args.h"
 #include "common/images.h"
+#include "common/main.h"
 #include "common/progress.h"
 
 #include "prn/error.h"
@@ -160,13 +161,5 @@ int run(const SelfcheckParams &p) {
 } // namespace
 
 int main(int argc, char **argv) {
-  try {
-    return run(parse(argc, argv));
-  } catch (const prn::Error &e) {
-    std::fprintf(stderr, "prn-selfcheck: %s\n", e.what());
-    return 2;
-  } catch (const std::exception &e) {
-    std::fprintf(stderr, "prn-selfcheck: unexpected error: %s\n", e.what());
-    return 3;
-  }
+  return prn::cli::run_main("prn-selfcheck", [&] { return run(parse(argc, argv)); });
 }

@@ -3,6 +3,7 @@
 //
 //   prn-train --data CATEGORY_FOLDER --out model.prn [options]     (--help lists them)
 #include "common/args.h"
+#include "common/main.h"
 #include "common/progress.h"
 #include "train/batcher.h"
 #include "train/checkpoint.h"
@@ -339,13 +340,5 @@ int run(const TrainParams &p) {
 } // namespace
 
 int main(int argc, char **argv) {
-  try {
-    return run(parse(argc, argv));
-  } catch (const prn::Error &e) {
-    std::fprintf(stderr, "prn-train: %s\n", e.what());
-    return 2;
-  } catch (const std::exception &e) {
-    std::fprintf(stderr, "prn-train: unexpected error: %s\n", e.what());
-    return 3;
-  }
+  return prn::cli::run_main("prn-train", [&] { return run(parse(argc, argv)); });
 }
