@@ -19,6 +19,15 @@ struct Rng {
   }
   double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
   double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
+  // Uniform in [0, n), unbiased (rejection of the top remainder).
+  uint64_t below(uint64_t n) {
+    const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
+    uint64_t v;
+    do
+      v = next();
+    while (v >= limit);
+    return v % n;
+  }
   int64_t integer(int64_t lo, int64_t hi) { // [lo, hi]
     return std::min(hi, lo + static_cast<int64_t>(uniform() * static_cast<double>(hi - lo + 1)));
   }

@@ -2,6 +2,7 @@
 // test split (and removed from it), or an explicit folder of seen anomalies.
 #include "prn/data/dataset.h"
 
+#include "data/rng.h"
 #include "prn/error.h"
 
 #include <algorithm>
@@ -15,26 +16,7 @@ namespace prn::data {
 
 namespace {
 
-// splitmix64: a small generator with a fixed algorithm, so that a seed draws
-// the same samples with every standard library.
-struct SplitMix {
-  uint64_t state;
-  uint64_t next() {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  // Uniform in [0, n), unbiased (rejection of the top remainder).
-  uint64_t below(uint64_t n) {
-    const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
-    uint64_t v;
-    do
-      v = next();
-    while (v >= limit);
-    return v % n;
-  }
-};
+using SplitMix = detail::Rng;
 
 // Picks k distinct indices of `pool` (partial Fisher-Yates), removing them.
 std::vector<size_t> take(std::vector<size_t> &pool, size_t k, SplitMix &rng) {
