@@ -1,5 +1,6 @@
 #include "prn/bundle.h"
 
+#include "internal/text_number.h"
 #include "prn/error.h"
 
 #include <algorithm>
@@ -11,21 +12,9 @@
 namespace prn {
 namespace {
 
-std::string num(double v) {
-  std::ostringstream os;
-  os.precision(17);
-  os << v;
-  return os.str();
-}
-
 double parse_double(const std::string &path, const std::string &key, const std::string &text) {
-  try {
-    size_t used = 0;
-    double v = std::stod(text, &used);
-    if (used == text.size())
-      return v;
-  } catch (const std::exception &) {
-  }
+  if (auto v = detail::parse_number(text))
+    return *v;
   throw Error(detail::concat("bundle '", path, "': field '", key, "' should be a number, got '", text, "'"));
 }
 
@@ -105,12 +94,12 @@ void save_bundle(const std::string &path, Bundle &b) {
   const auto &c = b.calibration;
   m["bundle.calibrated"] = c.calibrated ? "1" : "0";
   m["bundle.normal_images"] = std::to_string(c.normal_images);
-  m["bundle.image_quantile"] = num(c.image_quantile);
-  m["bundle.pixel_quantile"] = num(c.pixel_quantile);
-  m["bundle.image_threshold"] = num(c.image_threshold);
-  m["bundle.pixel_threshold"] = num(c.pixel_threshold);
-  m["bundle.image_min"] = num(c.image_min);
-  m["bundle.image_max"] = num(c.image_max);
+  m["bundle.image_quantile"] = detail::format_number(c.image_quantile);
+  m["bundle.pixel_quantile"] = detail::format_number(c.pixel_quantile);
+  m["bundle.image_threshold"] = detail::format_number(c.image_threshold);
+  m["bundle.pixel_threshold"] = detail::format_number(c.pixel_threshold);
+  m["bundle.image_min"] = detail::format_number(c.image_min);
+  m["bundle.image_max"] = detail::format_number(c.image_max);
   std::string seen;
   for (const auto &s : b.seen_anomalies)
     seen += s + "\n";

@@ -1,5 +1,6 @@
 #include "prn/config.h"
 
+#include "internal/text_number.h"
 #include "prn/error.h"
 
 #include <sstream>
@@ -85,13 +86,8 @@ std::vector<int64_t> split_ints(const std::string &key, const std::string &text)
 }
 
 double to_double(const std::string &key, const std::string &text) {
-  try {
-    size_t used = 0;
-    double v = std::stod(text, &used);
-    if (used == text.size())
-      return v;
-  } catch (const std::exception &) {
-  }
+  if (auto v = detail::parse_number(text))
+    return *v;
   throw Error(detail::concat("model config field '", key, "': expected a number, got '", text, "'"));
 }
 
@@ -99,13 +95,6 @@ int64_t to_int(const std::string &key, const std::string &text) {
   auto v = split_ints(key, text);
   PRN_CHECK(v.size() == 1, "model config field '", key, "': expected one integer, got '", text, "'");
   return v[0];
-}
-
-std::string num(double v) {
-  std::ostringstream os;
-  os.precision(17);
-  os << v;
-  return os.str();
 }
 
 } // namespace
@@ -118,11 +107,11 @@ std::map<std::string, std::string> ModelConfig::to_map() const {
       {"attention_blocks", std::to_string(attention_blocks)},
       {"patch_divisors", join(patch_divisors)},
       {"head_channels", std::to_string(head_channels)},
-      {"focal_alpha", num(focal_alpha)},
-      {"focal_gamma", num(focal_gamma)},
-      {"loss_lambda", num(loss_lambda)},
+      {"focal_alpha", detail::format_number(focal_alpha)},
+      {"focal_gamma", detail::format_number(focal_gamma)},
+      {"loss_lambda", detail::format_number(loss_lambda)},
       {"top_k", std::to_string(top_k)},
-      {"prototype_ratio", num(prototype_ratio)},
+      {"prototype_ratio", detail::format_number(prototype_ratio)},
       {"num_prototypes", std::to_string(num_prototypes)},
       {"kmeans_max_iter", std::to_string(kmeans_max_iter)},
   };
