@@ -1,0 +1,233 @@
+#include "prn/stream/line_scanner.h"
+
+#include "prn/error.h"
+#include "prn/postprocess.h"
+#include "stream/row_window.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace prn::stream {
+
+namespace F = torch::nn::functional;
+
+int64_t ScannerConfig::tile() const { return std::max<int64_t>(1, std::llround(model_size * scale)); }
+
+int64_t ScannerConfig::resolved_overlap() const { return overlap < 0 ? tile() / 4 : overlap; }
+
+void ScannerConfig::validate() const {
+  PRN_CHECK(model_size >= 16, "scanner: expected a model input side >= 16, got ", model_size);
+  PRN_CHECK(std::isfinite(scale) && scale > 0 && scale <= 64, "scanner: expected a scale in (0, 64], got ", scale);
+  PRN_CHECK(overlap >= -1 && overlap < tile(), "scanner: expected an overlap in [0, ", tile(),
+            ") camera pixels (the tile side) or -1 (a quarter tile), got ", overlap);
+  PRN_CHECK(batch >= 1, "scanner: expected a batch of at least 1 tile, got ", batch);
+  PRN_CHECK(top_k >= 1, "scanner: expected top_k >= 1, got ", top_k);
+  PRN_CHECK(max_region_rows >= 0, "scanner: expected max_region_rows >= 0, got ", max_region_rows);
+}
+
+namespace {
+
+// Blending weight of a tile pixel: rises linearly over the overlap from the tile
+// border, 1 inside; never 0, so a pixel only one tile covers keeps its score.
+torch::Tensor blend_window(int64_t tile, int64_t overlap) {
+  const torch::Tensor u = torch::arange(tile, torch::kFloat32);
+  const torch::Tensor d = torch::minimum(u, (tile - 1) - u) + 0.5;
+  const torch::Tensor w = (d / static_cast<double>(std::max<int64_t>(1, overlap))).clamp(1e-3, 1.0);
+  return w.unsqueeze(1) * w.unsqueeze(0);
+}
+
+torch::Tensor to_model_input(const torch::Tensor &rgb8_nhwc, int64_t size) {
+  torch::Tensor x = rgb8_nhwc.permute({0, 3, 1, 2}).to(torch::kFloat32).div_(255.0);
+  if (x.size(2) != size || x.size(3) != size)
+    x = F::interpolate(x, F::InterpolateFuncOptions()
+                              .size(std::vector<int64_t>{size, size})
+                              .mode(torch::kBilinear)
+                              .align_corners(false)
+                              .antialias(true));
+  return x.contiguous();
+}
+
+torch::Tensor resize_maps(const torch::Tensor &maps, int64_t h, int64_t w) {
+  if (maps.size(2) == h && maps.size(3) == w)
+    return maps;
+  return F::interpolate(maps, F::InterpolateFuncOptions()
+                                  .size(std::vector<int64_t>{h, w})
+                                  .mode(torch::kBilinear)
+                                  .align_corners(false));
+}
+
+torch::Tensor run_scorer(const TileScorer &scorer, const torch::Tensor &tiles) {
+  torch::Tensor maps = scorer(tiles);
+  PRN_CHECK(maps.defined() && maps.dim() == 4 && maps.size(0) == tiles.size(0) && maps.size(1) == 1 &&
+                maps.size(2) == tiles.size(2) && maps.size(3) == tiles.size(3),
+            "scanner: the tile scorer returned ", maps.defined() ? maps.sizes() : torch::IntArrayRef{},
+            " for tiles ", tiles.sizes(), ", expected (B, 1, S, S)");
+  return maps.to(torch::kCPU, torch::kFloat32);
+}
+
+} // namespace
+
+struct LineScanner::Windows {
+  RowWindow pixels, acc, weight, row_score;
+};
+
+LineScanner::LineScanner(const ScannerConfig &config, int64_t width, TileScorer scorer)
+    : config_(config), width_(width), scorer_(std::move(scorer)),
+      regions_(config.pixel_threshold, config.max_region_rows > 0 ? config.max_region_rows : 4 * config.tile()) {
+  config_.validate();
+  PRN_CHECK(width >= 1, "scanner: expected a width of at least 1 pixel, got ", width);
+  PRN_CHECK(static_cast<bool>(scorer_), "scanner: no tile scorer");
+  tile_ = config_.tile();
+  stride_ = config_.stride();
+  window_ = blend_window(tile_, config_.resolved_overlap());
+  w_ = std::make_unique<Windows>();
+  w_->pixels = RowWindow({width, 3}, torch::kUInt8);
+  w_->acc = RowWindow({width}, torch::kFloat32);
+  w_->weight = RowWindow({width}, torch::kFloat32);
+  w_->row_score = RowWindow({}, torch::kFloat32);
+}
+
+LineScanner::~LineScanner() = default;
+
+int64_t LineScanner::max_rows_held() const { return tile_ + stride_; }
+
+std::vector<int64_t> LineScanner::tile_columns() const {
+  std::vector<int64_t> xs;
+  if (width_ <= tile_)
+    return {0};
+  for (int64_t x = 0; x + tile_ < width_; x += stride_)
+    xs.push_back(x);
+  xs.push_back(width_ - tile_);
+  return xs;
+}
+
+void LineScanner::push(const torch::Tensor &rgb8) {
+  PRN_CHECK(!finished_, "scanner: rows pushed after finish()");
+  PRN_CHECK(rgb8.dim() == 3 && rgb8.size(1) == width_ && rgb8.size(2) == 3 && rgb8.scalar_type() == torch::kUInt8 &&
+                rgb8.device().is_cpu(),
+            "scanner: expected (rows, ", width_, ", 3) uint8 RGB rows on the CPU, got ", rgb8.sizes(), " ",
+            rgb8.scalar_type());
+  const int64_t n = rgb8.size(0);
+  if (n == 0)
+    return;
+  w_->pixels.append(rgb8);
+  w_->acc.append_filled(n, 0.0);
+  w_->weight.append_filled(n, 0.0);
+  w_->row_score.append_filled(n, 0.0);
+  rows_in_ += n;
+  while (rows_in_ >= next_tile_row_ + tile_) {
+    score_tile_row(next_tile_row_, final_);
+    finalise(next_tile_row_ + stride_);
+    // Keep the rows from this tile row on: an end-aligned last tile may need them.
+    w_->pixels.drop_before(next_tile_row_);
+    next_tile_row_ += stride_;
+  }
+}
+
+void LineScanner::finish() {
+  if (finished_)
+    return;
+  if (rows_in_ > final_) {
+    score_tile_row(std::max<int64_t>(0, rows_in_ - tile_), final_);
+    finalise(rows_in_);
+  }
+  regions_.finish();
+  finished_ = true;
+}
+
+void LineScanner::score_tile_row(int64_t y, int64_t accumulate_from) {
+  const int64_t y_end = std::min(y + tile_, rows_in_);
+  torch::Tensor band = w_->pixels.rows(y, y_end); // (h, W, 3)
+  if (band.size(0) < tile_) // fewer than T rows in the whole web: repeat the last row
+    band = torch::cat({band, band.narrow(0, band.size(0) - 1, 1).expand({tile_ - band.size(0), width_, 3})});
+  const std::vector<int64_t> xs = tile_columns();
+  const int64_t from = std::max(y, accumulate_from);
+  torch::Tensor acc = w_->acc.rows(from, y_end), weight = w_->weight.rows(from, y_end);
+  torch::Tensor row_score = w_->row_score.rows(from, y_end);
+  const int64_t skip = from - y, rows = y_end - from;
+
+  for (size_t b0 = 0; b0 < xs.size(); b0 += static_cast<size_t>(config_.batch)) {
+    const size_t b1 = std::min(xs.size(), b0 + static_cast<size_t>(config_.batch));
+    std::vector<torch::Tensor> crops;
+    for (size_t i = b0; i < b1; ++i) {
+      torch::Tensor c = band.narrow(1, xs[i], std::min(tile_, width_ - xs[i]));
+      if (c.size(1) < tile_) // web narrower than a tile: repeat the last column
+        c = torch::cat({c, c.narrow(1, c.size(1) - 1, 1).expand({tile_, tile_ - c.size(1), 3})}, 1);
+      crops.push_back(c);
+    }
+    const torch::Tensor tiles = to_model_input(torch::stack(crops), config_.model_size);
+    const torch::Tensor maps = run_scorer(scorer_, tiles);
+    const torch::Tensor scores = prn::image_scores(maps, config_.top_k);
+    const torch::Tensor full = resize_maps(maps, tile_, tile_).squeeze(1); // (B, T, T)
+    tiles_scored_ += static_cast<int64_t>(b1 - b0);
+    if (rows <= 0)
+      continue;
+    for (size_t i = b0; i < b1; ++i) {
+      const int64_t x = xs[i], wc = std::min(tile_, width_ - x);
+      const torch::Tensor m = full[static_cast<int64_t>(i - b0)].narrow(0, skip, rows).narrow(1, 0, wc);
+      const torch::Tensor w = window_.narrow(0, skip, rows).narrow(1, 0, wc);
+      acc.narrow(1, x, wc).add_(m * w);
+      weight.narrow(1, x, wc).add_(w);
+      row_score.clamp_min_(scores[static_cast<int64_t>(i - b0)].item<float>());
+    }
+  }
+}
+
+void LineScanner::finalise(int64_t upto) {
+  upto = std::min(upto, rows_in_);
+  if (upto <= final_)
+    return;
+  const torch::Tensor heat = (w_->acc.rows(final_, upto) / w_->weight.rows(final_, upto).clamp_min(1e-12)).contiguous();
+  regions_.add_rows(heat);
+  out_heat_.push_back(heat);
+  out_scores_.push_back(w_->row_score.rows(final_, upto).clone());
+  w_->acc.drop_before(upto);
+  w_->weight.drop_before(upto);
+  w_->row_score.drop_before(upto);
+  final_ = upto;
+}
+
+ScoredRows LineScanner::take(int64_t n, int64_t column_step) {
+  PRN_CHECK(n >= 0 && n <= rows_ready(), "scanner: asked for ", n, " final rows, ", rows_ready(), " are ready");
+  PRN_CHECK(column_step >= 1, "scanner: expected a column step >= 1, got ", column_step);
+  ScoredRows out;
+  out.first = taken_;
+  std::vector<torch::Tensor> heat, scores;
+  int64_t left = n;
+  while (left > 0) {
+    torch::Tensor &h = out_heat_.front(), &s = out_scores_.front();
+    const int64_t k = std::min(left, h.size(0));
+    heat.push_back(h.narrow(0, 0, k));
+    scores.push_back(s.narrow(0, 0, k));
+    if (k == h.size(0)) {
+      out_heat_.pop_front();
+      out_scores_.pop_front();
+    } else {
+      h = h.narrow(0, k, h.size(0) - k);
+      s = s.narrow(0, k, s.size(0) - k);
+    }
+    left -= k;
+  }
+  out.heatmap = heat.empty() ? torch::empty({0, width_}) : torch::cat(heat);
+  out.row_scores = scores.empty() ? torch::empty({0}) : torch::cat(scores);
+  if (column_step > 1 && n > 0)
+    out.heatmap = F::max_pool1d(out.heatmap.unsqueeze(1),
+                                F::MaxPool1dFuncOptions(column_step).stride(column_step).ceil_mode(true))
+                      .squeeze(1)
+                      .contiguous();
+  taken_ += n;
+  return out;
+}
+
+ScoredFrame score_frame(const torch::Tensor &rgb8, int64_t model_size, int64_t top_k, const TileScorer &scorer) {
+  PRN_CHECK(rgb8.dim() == 3 && rgb8.size(2) == 3 && rgb8.scalar_type() == torch::kUInt8 && rgb8.size(0) >= 1 &&
+                rgb8.size(1) >= 1,
+            "score_frame: expected (H, W, 3) uint8 RGB, got ", rgb8.sizes(), " ", rgb8.scalar_type());
+  const torch::Tensor maps = run_scorer(scorer, to_model_input(rgb8.unsqueeze(0), model_size));
+  ScoredFrame out;
+  out.score = prn::image_scores(maps, top_k)[0].item<float>();
+  out.heatmap = resize_maps(maps, rgb8.size(0), rgb8.size(1))[0][0].contiguous();
+  return out;
+}
+
+} // namespace prn::stream
