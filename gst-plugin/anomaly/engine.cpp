@@ -1,0 +1,171 @@
+#include "engine.h"
+
+#include "prn/error.h"
+#include "prn/postprocess.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace prn::gst {
+
+torch::Device resolve_device(const std::string &name) {
+  if (name == "auto")
+    return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+  if (name == "cpu")
+    return torch::kCPU;
+  if (name == "cuda" || name.rfind("cuda:", 0) == 0) {
+    int64_t index = 0;
+    if (name != "cuda") {
+      const std::string n = name.substr(5);
+      PRN_CHECK(!n.empty() && n.size() < 4 && std::all_of(n.begin(), n.end(), ::isdigit),
+                "device '", name, "': expected auto, cpu, cuda or cuda:N with N a GPU index");
+      index = std::stoll(n);
+    }
+    PRN_CHECK(torch::cuda::is_available(), "device '", name,
+              "': LibTorch sees no CUDA GPU here (no driver, no device, or a CPU-only LibTorch); use device=cpu or auto");
+    const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
+    PRN_CHECK(index < count, "device '", name, "': there are ", count, " CUDA GPU(s), index ", index, " does not exist");
+    return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+  }
+  throw Error("device '" + name + "': expected auto, cpu, cuda or cuda:N");
+}
+
+Engine::Engine(const EngineSettings &settings) : settings_(settings) {
+  PRN_CHECK(!settings.model.empty(), "no model: set the 'model' property to a bundle written by prn-train");
+  device_ = resolve_device(settings.device);
+  bundle_ = load_bundle(settings.model);
+  bundle_.model->eval();
+  bundle_.model->to(device_);
+  pixel_threshold_ = static_cast<float>(bundle_.calibration.pixel_threshold);
+  PRN_CHECK(settings.batch >= 1, "batch-size: expected at least 1, got ", settings.batch);
+  PRN_CHECK(settings.tile_size >= 0, "tile-size: expected 0 (from scale) or a side in pixels, got ", settings.tile_size);
+}
+
+Engine::~Engine() = default;
+
+torch::Tensor Engine::score_tiles(const torch::Tensor &tiles) {
+  const auto t0 = std::chrono::steady_clock::now();
+  torch::InferenceMode guard;
+  torch::Tensor maps = bundle_.model->anomaly_map(tiles.to(device_, /*non_blocking=*/false)).to(torch::kCPU);
+  call_total_ += std::chrono::steady_clock::now() - t0;
+  ++calls_;
+  return maps;
+}
+
+void Engine::start_web(int64_t width, stream::PixelFormat format) {
+  PRN_CHECK(width >= 1, "width: expected at least 1 pixel, got ", width);
+  width_ = width;
+  format_ = format;
+  pending_rows_.clear();
+  rows_pushed_ = rows_taken_ = 0;
+  frames_.clear();
+  scanner_.reset();
+  if (settings_.mode != Mode::Lines)
+    return;
+  stream::ScannerConfig c;
+  c.model_size = model_size();
+  c.scale = settings_.tile_size > 0 ? static_cast<double>(settings_.tile_size) / c.model_size : settings_.scale;
+  c.overlap = settings_.overlap;
+  c.batch = settings_.batch;
+  c.top_k = bundle_.model->config().top_k;
+  c.pixel_threshold = pixel_threshold_;
+  c.max_region_rows = settings_.max_region_rows;
+  PRN_CHECK(settings_.overlap < c.tile(), "tile-overlap: expected fewer pixels than the tile side (", c.tile(),
+            "), got ", settings_.overlap);
+  scanner_ = std::make_unique<stream::LineScanner>(c, width, [this](const torch::Tensor &t) { return score_tiles(t); });
+}
+
+void Engine::push(const void *data, int64_t rows, int64_t stride) {
+  PRN_CHECK(width_ > 0, "engine: push before start_web");
+  const torch::Tensor rgb = stream::rows_to_rgb8(data, width_, rows, stride, format_);
+  if (scanner_) {
+    scanner_->push(rgb);
+  } else {
+    const int64_t S = model_size();
+    const stream::ScoredFrame f = stream::score_frame(
+        rgb, S, bundle_.model->config().top_k, [this](const torch::Tensor &t) { return score_tiles(t); });
+    BufferResult r;
+    r.first_row = rows_pushed_;
+    r.column_step = std::max<int64_t>(1, width_ / S);
+    r.score = f.score;
+    stream::RegionTracker tracker(pixel_threshold_, std::max<int64_t>(rows, 1));
+    tracker.add_rows(f.heatmap);
+    tracker.finish();
+    r.regions = tracker.take_ended(rows);
+    for (stream::Region &g : r.regions)
+      g.y += rows_pushed_;
+    r.heatmap = r.column_step == 1 ? f.heatmap
+                                   : torch::nn::functional::max_pool1d(
+                                         f.heatmap.unsqueeze(1), torch::nn::functional::MaxPool1dFuncOptions(r.column_step)
+                                                                     .stride(r.column_step)
+                                                                     .ceil_mode(true))
+                                         .squeeze(1)
+                                         .contiguous();
+    frames_.push_back(std::move(r));
+  }
+  pending_rows_.push_back(rows);
+  rows_pushed_ += rows;
+}
+
+void Engine::finish() {
+  if (scanner_)
+    scanner_->finish();
+}
+
+bool Engine::ready() const {
+  if (pending_rows_.empty())
+    return false;
+  if (!scanner_)
+    return true;
+  // The buffer's rows are final, and so is the row after them (it tells whether
+  // a region touching the buffer's last row has ended).
+  const int64_t end = rows_taken_ + pending_rows_.front();
+  return scanner_->finished() ? scanner_->rows_final() >= end : scanner_->rows_final() >= end + 1;
+}
+
+BufferResult Engine::take() {
+  PRN_CHECK(ready(), "engine: take() with no buffer ready");
+  const int64_t rows = pending_rows_.front();
+  pending_rows_.pop_front();
+  BufferResult r;
+  if (!scanner_) {
+    r = std::move(frames_.front());
+    frames_.pop_front();
+  } else {
+    r.first_row = rows_taken_;
+    r.column_step = std::max<int64_t>(1, static_cast<int64_t>(std::floor(scanner_->config().scale)));
+    stream::ScoredRows s = scanner_->take(rows, r.column_step);
+    r.heatmap = s.heatmap;
+    r.score = s.row_scores.numel() ? s.row_scores.max().item<float>() : 0.f;
+    r.regions = scanner_->take_regions(rows_taken_ + rows);
+  }
+  rows_taken_ += rows;
+  return r;
+}
+
+void Engine::set_pixel_threshold(float t) {
+  pixel_threshold_ = t;
+  if (scanner_)
+    scanner_->set_pixel_threshold(t);
+}
+
+int64_t Engine::rows_held() const { return scanner_ ? scanner_->max_rows_held() + 1 : 0; }
+
+std::chrono::nanoseconds Engine::call_time() const {
+  return calls_ ? std::chrono::nanoseconds(call_total_.count() / calls_) : std::chrono::nanoseconds(0);
+}
+
+} // namespace prn::gst
+
+namespace prn::gst {
+
+std::chrono::nanoseconds Engine::processing_time() const {
+  if (!scanner_)
+    return call_time();
+  const int64_t T = scanner_->config().tile(), stride = scanner_->config().stride();
+  const int64_t columns = width_ <= T ? 1 : (width_ - T + stride - 1) / stride + 1;
+  const int64_t calls = (columns + settings_.batch - 1) / settings_.batch;
+  return call_time() * calls;
+}
+
+} // namespace prn::gst

@@ -1,0 +1,105 @@
+// prnanomaly element: the C++ side of the element, free of GObject. It owns the
+// bundle, the device, and the line scanner (or the frame scorer); the element
+// feeds it camera buffers and takes back, buffer by buffer, heatmap rows, score
+// and regions. Errors are prn::Error; the element turns them into GStreamer errors.
+#pragma once
+
+#include "prn/bundle.h"
+#include "prn/stream/line_scanner.h"
+#include "prn/stream/pixels.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <deque>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace prn::gst {
+
+enum class Mode { Lines, Frame };
+
+struct EngineSettings {
+  std::string model;          // bundle path
+  std::string device = "auto"; // auto | cpu | cuda | cuda:N
+  Mode mode = Mode::Lines;
+  double scale = 1.0;         // camera pixels per model pixel
+  int64_t tile_size = 0;      // camera pixels; 0: model input side * scale
+  int64_t overlap = -1;       // camera pixels; -1: a quarter tile
+  int64_t batch = 8;
+  int64_t max_region_rows = 0;
+};
+
+// Results for one camera buffer of `rows` rows.
+struct BufferResult {
+  int64_t first_row = 0;  // web row of the buffer's first row
+  torch::Tensor heatmap;  // (rows, ceil(W / column_step)) float32
+  int64_t column_step = 1;
+  float score = 0.f;      // highest image score of the tiles covering the rows
+  std::vector<stream::Region> regions; // ended in these rows (web coordinates)
+};
+
+class Engine {
+public:
+  // Loads the bundle and picks the device. Throws prn::Error naming the file,
+  // device or value at fault.
+  explicit Engine(const EngineSettings &settings);
+  ~Engine();
+
+  const std::string &model_id() const { return bundle_.model_id; }
+  const Calibration &calibration() const { return bundle_.calibration; }
+  int64_t model_size() const { return bundle_.model->config().input_size; }
+  const torch::Device &device() const { return device_; }
+  std::string device_name() const { return device_.str(); }
+
+  // Starts a new web of `width` pixels of `format` (caps, discontinuities).
+  void start_web(int64_t width, stream::PixelFormat format);
+  int64_t width() const { return width_; }
+  // Appends one camera buffer (rows of `stride` bytes).
+  void push(const void *data, int64_t rows, int64_t stride);
+  // End of the web: everything pushed becomes final.
+  void finish();
+  // True when the oldest buffer not yet taken can be taken.
+  bool ready() const;
+  // Results of the oldest buffer not yet taken.
+  BufferResult take();
+  // Buffers pushed but not taken.
+  size_t pending() const { return pending_rows_.size(); }
+
+  void set_pixel_threshold(float t);
+  // Worst-case rows a camera row is held before its buffer can go out, beside
+  // the buffer's own rows.
+  int64_t rows_held() const;
+  // Mean wall time of one model call on `batch` tiles, measured (0 before the first).
+  std::chrono::nanoseconds call_time() const;
+  // Time to score what one buffer may complete: a row of tiles across the web
+  // (lines) or one frame, from the measured call time (0 before the first call).
+  std::chrono::nanoseconds processing_time() const;
+  // Model calls so far.
+  int64_t calls() const { return calls_; }
+
+private:
+  torch::Tensor score_tiles(const torch::Tensor &tiles);
+
+  EngineSettings settings_;
+  Bundle bundle_;
+  torch::Device device_{torch::kCPU};
+  float pixel_threshold_;
+  int64_t width_ = 0;
+  stream::PixelFormat format_ = stream::PixelFormat::Gray8;
+  std::unique_ptr<stream::LineScanner> scanner_;
+  std::deque<int64_t> pending_rows_; // rows of each buffer pushed, not yet taken (FIFO)
+  int64_t rows_pushed_ = 0, rows_taken_ = 0;
+  std::deque<BufferResult> frames_; // frame mode: scored buffers not yet taken
+  int64_t calls_ = 0;
+  std::chrono::nanoseconds call_total_{0};
+};
+
+// "auto" -> CUDA when LibTorch sees a GPU, else CPU; "cpu"; "cuda"; "cuda:N".
+// Throws prn::Error when CUDA is asked for and absent, or on an unknown name.
+torch::Device resolve_device(const std::string &name);
+
+} // namespace prn::gst

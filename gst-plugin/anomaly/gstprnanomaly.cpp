@@ -1,0 +1,427 @@
+/**
+ * SECTION:element-prnanomaly
+ *
+ * Scores a line-camera (or area-camera) video stream with a Prototypical
+ * Residual Network bundle written by `prn-train`, and attaches a
+ * #GstPrnAnomalyMeta to every buffer: the buffer's score and anomalous flag, the
+ * heatmap of its rows, the anomalous regions (boxes), its row offset in the web
+ * and the model id. Anomalous regions are also posted as element messages.
+ *
+ * In `mode=lines` (the default) consecutive buffers are one continuous web: the
+ * element keeps a rolling window of rows and scores square tiles of
+ * `tile-size` camera pixels that overlap by `tile-overlap` pixels across the web
+ * and along the motion, so a defect on a buffer or tile border is found once and
+ * whole. A buffer leaves the element when all its rows are final: the element
+ * holds up to tile + stride + 1 rows (see the LATENCY query). EOS scores the rows
+ * still held, so every row gets its heatmap. In `mode=frame` each buffer is an
+ * independent image, resized to the model input.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 -m filesrc location=web.png ! pngdec ! videoconvert ! \
+ *     video/x-raw,format=GRAY8 ! prnanomaly model=model.prn ! videoconvert ! \
+ *     prnoverlay ! videoconvert ! pngenc ! filesink location=scored.png
+ * ]| scores one image as a web and writes the overlay; `-m` prints a message per region.
+ * |[
+ * gst-launch-1.0 aravissrc camera-name=127.0.0.1 ! video/x-raw,format=GRAY8,width=2048,height=64 ! \
+ *     queue ! prnanomaly model=model.prn threshold=0.6 ! videoconvert ! prnoverlay ! \
+ *     videoconvert ! autovideosink
+ * ]| scores a GigE Vision line camera live; the queue decouples the camera thread.
+ *
+ * Since: 0.1
+ */
+#include "gstprnanomaly.h"
+
+#include "engine.h"
+#include "prnanomaly-messages.h"
+#include "prnanomaly-props.h"
+
+#include <prnanomaly/gstprnanomalymeta.h>
+
+#include "prn/error.h"
+
+#include <gst/video/video.h>
+
+#include <deque>
+#include <memory>
+
+GST_DEBUG_CATEGORY_STATIC (gst_prn_anomaly_debug);
+#define GST_CAT_DEFAULT gst_prn_anomaly_debug
+
+#define VIDEO_CAPS \
+  "video/x-raw, format = (string) { GRAY8, GRAY16_LE, RGB, BGR, RGBx, BGRx, RGBA, BGRA }, " \
+  "width = (int) [ 1, 32768 ], height = (int) [ 1, MAX ], framerate = (fraction) [ 0/1, MAX ]"
+
+static GstStaticPadTemplate sink_template =
+    GST_STATIC_PAD_TEMPLATE ("sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (VIDEO_CAPS));
+static GstStaticPadTemplate src_template =
+    GST_STATIC_PAD_TEMPLATE ("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (VIDEO_CAPS));
+
+/* The C++ state of the element: created in _init, deleted in finalize. */
+struct PrnAnomalyState {
+  prn::gst::PrnAnomalySettings props;       /* guarded by the object lock */
+  std::unique_ptr<prn::gst::Engine> engine; /* from start() to stop() */
+  GstVideoInfo info;
+  gboolean have_info = FALSE;
+  std::deque<GstBuffer *> pending;          /* buffers whose rows are held, oldest first */
+  prn::gst::RowClock clock;                 /* web row -> timestamp */
+  float applied_pixel_threshold = -1.f;
+  gboolean latency_posted = FALSE;
+};
+
+struct _GstPrnAnomaly {
+  GstBaseTransform parent;
+  PrnAnomalyState *state;
+};
+
+#define gst_prn_anomaly_parent_class parent_class
+G_DEFINE_TYPE (GstPrnAnomaly, gst_prn_anomaly, GST_TYPE_BASE_TRANSFORM);
+GST_ELEMENT_REGISTER_DEFINE (prnanomaly, "prnanomaly", GST_RANK_NONE, GST_TYPE_PRN_ANOMALY);
+
+static void
+drop_pending (GstPrnAnomaly * self)
+{
+  for (GstBuffer *b : self->state->pending)
+    gst_buffer_unref (b);
+  self->state->pending.clear ();
+}
+
+/* Restarts the web (same caps): held rows are forgotten. */
+static void
+restart_web (GstPrnAnomaly * self)
+{
+  PrnAnomalyState *s = self->state;
+  drop_pending (self);
+  s->clock.restart ();
+  if (s->engine && s->have_info)
+    s->engine->start_web (GST_VIDEO_INFO_WIDTH (&s->info),
+        prn::stream::pixel_format_from_name (GST_VIDEO_INFO_NAME (&s->info)));
+}
+
+/* Takes the oldest held buffer with its results, meta attached and messages posted. */
+static GstBuffer *
+finish_buffer (GstPrnAnomaly * self)
+{
+  PrnAnomalyState *s = self->state;
+  prn::gst::PrnAnomalySettings p;
+  GST_OBJECT_LOCK (self);
+  p = s->props;
+  GST_OBJECT_UNLOCK (self);
+
+  const prn::Calibration &cal = s->engine->calibration ();
+  const float threshold = p.threshold >= 0 ? p.threshold : (float) cal.image_threshold;
+  const float pixel_threshold = p.pixel_threshold >= 0 ? p.pixel_threshold : (float) cal.pixel_threshold;
+
+  prn::gst::BufferResult r = s->engine->take ();
+  GstBuffer *buf = gst_buffer_make_writable (s->pending.front ());
+  s->pending.pop_front ();
+
+  GstPrnAnomalyMeta *m =
+      prn::gst::attach_meta (buf, r, s->clock.web_base (), threshold, pixel_threshold, p.min_region_area,
+      s->engine->model_id ());
+  prn::gst::post_messages (GST_ELEMENT (self), &GST_BASE_TRANSFORM (self)->segment, s->clock, buf, m, p.messages);
+  s->clock.forget_before (s->clock.web_base () + r.first_row - 16 * s->engine->rows_held ());
+  return buf;
+}
+
+/* Scores everything held (EOS, caps change, discontinuity) and pushes it out. */
+static GstFlowReturn
+drain (GstPrnAnomaly * self)
+{
+  PrnAnomalyState *s = self->state;
+  if (!s->engine || s->pending.empty ())
+    return GST_FLOW_OK;
+  GstFlowReturn ret = GST_FLOW_OK;
+  try {
+    s->engine->finish ();
+    while (ret == GST_FLOW_OK && s->engine->ready ())
+      ret = gst_pad_push (GST_BASE_TRANSFORM_SRC_PAD (self), finish_buffer (self));
+  } catch (const std::exception &e) {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Scoring the held rows failed."), ("%s", e.what ()));
+    ret = GST_FLOW_ERROR;
+  }
+  GST_DEBUG_OBJECT (self, "drained: %s", gst_flow_get_name (ret));
+  restart_web (self);
+  return ret;
+}
+
+static gboolean
+gst_prn_anomaly_start (GstBaseTransform * trans)
+{
+  GstPrnAnomaly *self = GST_PRN_ANOMALY (trans);
+  PrnAnomalyState *s = self->state;
+  prn::gst::EngineSettings settings;
+  GST_OBJECT_LOCK (self);
+  settings = prn::gst::engine_settings (s->props);
+  GST_OBJECT_UNLOCK (self);
+
+  if (settings.model.empty ()) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("No model bundle: set the 'model' property to a file written by prn-train."), (NULL));
+    return FALSE;
+  }
+  try {
+    s->engine = std::make_unique<prn::gst::Engine> (settings);
+  } catch (const prn::Error &e) {
+    const bool missing = !g_file_test (settings.model.c_str (), G_FILE_TEST_EXISTS);
+    if (missing)
+      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+          ("Model bundle \"%s\" does not exist.", settings.model.c_str ()), ("%s", e.what ()));
+    else
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+          ("Could not load the model bundle \"%s\" on device \"%s\": %s", settings.model.c_str (),
+              settings.device.c_str (), e.what ()), ("%s", e.what ()));
+    return FALSE;
+  } catch (const std::exception &e) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("Could not load the model bundle \"%s\".", settings.model.c_str ()), ("%s", e.what ()));
+    return FALSE;
+  }
+  GST_INFO_OBJECT (self, "model %s (input %" G_GINT64_FORMAT " px) on %s",
+      s->engine->model_id ().c_str (), s->engine->model_size (), s->engine->device_name ().c_str ());
+  GST_OBJECT_LOCK (self);
+  s->props.model_id = s->engine->model_id ();
+  GST_OBJECT_UNLOCK (self);
+  s->latency_posted = FALSE;
+  s->applied_pixel_threshold = -1.f;
+  return TRUE;
+}
+
+static gboolean
+gst_prn_anomaly_stop (GstBaseTransform * trans)
+{
+  GstPrnAnomaly *self = GST_PRN_ANOMALY (trans);
+  drop_pending (self);
+  self->state->clock.reset ();
+  self->state->engine.reset ();
+  self->state->have_info = FALSE;
+  return TRUE;
+}
+
+static gboolean
+gst_prn_anomaly_set_caps (GstBaseTransform * trans, GstCaps * incaps, GstCaps * outcaps)
+{
+  GstPrnAnomaly *self = GST_PRN_ANOMALY (trans);
+  PrnAnomalyState *s = self->state;
+  GstVideoInfo info;
+  if (!gst_video_info_from_caps (&info, incaps)) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Unusable caps."), ("%" GST_PTR_FORMAT, incaps));
+    return FALSE;
+  }
+  s->info = info;
+  s->have_info = TRUE;
+  try {
+    restart_web (self);
+  } catch (const std::exception &e) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Cannot score %s video of width %d: %s",
+            GST_VIDEO_INFO_NAME (&info), GST_VIDEO_INFO_WIDTH (&info), e.what ()), (NULL));
+    return FALSE;
+  }
+  GST_DEBUG_OBJECT (self, "web of %d px %s, %d rows per buffer", GST_VIDEO_INFO_WIDTH (&info),
+      GST_VIDEO_INFO_NAME (&info), GST_VIDEO_INFO_HEIGHT (&info));
+  return TRUE;
+}
+
+static GstFlowReturn
+gst_prn_anomaly_submit_input_buffer (GstBaseTransform * trans, gboolean is_discont, GstBuffer * input)
+{
+  GstPrnAnomaly *self = GST_PRN_ANOMALY (trans);
+  PrnAnomalyState *s = self->state;
+  if (!s->have_info || !s->engine) {
+    gst_buffer_unref (input);
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Buffer before caps."), (NULL));
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+  /* Downstream asked to renegotiate (the default submit_input_buffer does this). */
+  if (!gst_base_transform_reconfigure (trans)) {
+    gst_buffer_unref (input);
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+  /* Rows were lost upstream: the web is no longer continuous. */
+  if (is_discont && !s->pending.empty ()) {
+    GST_INFO_OBJECT (self, "discontinuity: scoring the held rows and starting a new web");
+    GstFlowReturn ret = drain (self);
+    if (ret != GST_FLOW_OK) {
+      gst_buffer_unref (input);
+      return ret;
+    }
+  }
+
+  float pixel_threshold;
+  GST_OBJECT_LOCK (self);
+  pixel_threshold = s->props.pixel_threshold;
+  GST_OBJECT_UNLOCK (self);
+  if (pixel_threshold < 0)
+    pixel_threshold = (float) s->engine->calibration ().pixel_threshold;
+
+  GstVideoFrame frame;
+  if (!gst_video_frame_map (&frame, &s->info, input, GST_MAP_READ)) {
+    gst_buffer_unref (input);
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Could not map a video buffer."),
+        ("buffer of %" G_GSIZE_FORMAT " bytes for %d x %d", gst_buffer_get_size (input),
+            GST_VIDEO_INFO_WIDTH (&s->info), GST_VIDEO_INFO_HEIGHT (&s->info)));
+    return GST_FLOW_ERROR;
+  }
+  const int64_t rows = GST_VIDEO_FRAME_HEIGHT (&frame);
+  const int64_t first_row = s->clock.next_row ();
+  const int64_t calls_before = s->engine->calls ();
+  try {
+    if (pixel_threshold != s->applied_pixel_threshold) {
+      s->engine->set_pixel_threshold (pixel_threshold);
+      s->applied_pixel_threshold = pixel_threshold;
+    }
+    s->engine->push (GST_VIDEO_FRAME_PLANE_DATA (&frame, 0), rows, GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0));
+  } catch (const std::exception &e) {
+    gst_video_frame_unmap (&frame);
+    gst_buffer_unref (input);
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Scoring failed."), ("%s", e.what ()));
+    return GST_FLOW_ERROR;
+  }
+  gst_video_frame_unmap (&frame);
+  s->clock.add (first_row, rows, GST_BUFFER_PTS (input), GST_BUFFER_DURATION (input));
+  s->pending.push_back (input);
+
+  /* The first measured inference time changes the latency we report. */
+  if (!s->latency_posted && s->engine->calls () > calls_before) {
+    s->latency_posted = TRUE;
+    gst_element_post_message (GST_ELEMENT (self), gst_message_new_latency (GST_OBJECT (self)));
+  }
+  return GST_FLOW_OK;
+}
+
+static GstFlowReturn
+gst_prn_anomaly_generate_output (GstBaseTransform * trans, GstBuffer ** outbuf)
+{
+  GstPrnAnomaly *self = GST_PRN_ANOMALY (trans);
+  PrnAnomalyState *s = self->state;
+  *outbuf = NULL;
+  if (!s->engine || s->pending.empty ())
+    return GST_FLOW_OK;
+  try {
+    if (s->engine->ready ())
+      *outbuf = finish_buffer (self);
+  } catch (const std::exception &e) {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Scoring failed."), ("%s", e.what ()));
+    return GST_FLOW_ERROR;
+  }
+  return GST_FLOW_OK;
+}
+
+static gboolean
+gst_prn_anomaly_sink_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstPrnAnomaly *self = GST_PRN_ANOMALY (trans);
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_EOS:
+    case GST_EVENT_CAPS:
+    case GST_EVENT_SEGMENT:
+      /* Held rows belong to the old caps / segment: score them and send them first. */
+      drain (self);
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      restart_web (self);
+      break;
+    default:
+      break;
+  }
+  return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
+}
+
+static gboolean
+gst_prn_anomaly_query (GstBaseTransform * trans, GstPadDirection direction, GstQuery * query)
+{
+  GstPrnAnomaly *self = GST_PRN_ANOMALY (trans);
+  if (!GST_BASE_TRANSFORM_CLASS (parent_class)->query (trans, direction, query))
+    return FALSE;
+  if (direction != GST_PAD_SRC || GST_QUERY_TYPE (query) != GST_QUERY_LATENCY)
+    return TRUE;
+  PrnAnomalyState *s = self->state;
+  gboolean live;
+  GstClockTime min, max;
+  gst_query_parse_latency (query, &live, &min, &max);
+  GstClockTime ours = 0;
+  if (s->engine && s->have_info)
+    ours = prn::gst::own_latency (*s->engine, s->info);
+  GST_DEBUG_OBJECT (self, "latency: upstream %" GST_TIME_FORMAT ", ours %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (min), GST_TIME_ARGS (ours));
+  min += ours;
+  if (GST_CLOCK_TIME_IS_VALID (max))
+    max += ours;
+  gst_query_set_latency (query, live, min, max);
+  return TRUE;
+}
+
+static void
+gst_prn_anomaly_set_property (GObject * object, guint id, const GValue * value, GParamSpec * pspec)
+{
+  GstPrnAnomaly *self = GST_PRN_ANOMALY (object);
+  GST_OBJECT_LOCK (self);
+  const bool ok = prn::gst::set_prop (self->state->props, id, value);
+  GST_OBJECT_UNLOCK (self);
+  if (!ok)
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+}
+
+static void
+gst_prn_anomaly_get_property (GObject * object, guint id, GValue * value, GParamSpec * pspec)
+{
+  GstPrnAnomaly *self = GST_PRN_ANOMALY (object);
+  GST_OBJECT_LOCK (self);
+  const bool ok = prn::gst::get_prop (self->state->props, id, value);
+  GST_OBJECT_UNLOCK (self);
+  if (!ok)
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+}
+
+static void
+gst_prn_anomaly_finalize (GObject * object)
+{
+  GstPrnAnomaly *self = GST_PRN_ANOMALY (object);
+  drop_pending (self);
+  delete self->state;
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_prn_anomaly_init (GstPrnAnomaly * self)
+{
+  self->state = new PrnAnomalyState ();
+  gst_video_info_init (&self->state->info);
+  GstBaseTransform *trans = GST_BASE_TRANSFORM (self);
+  gst_base_transform_set_in_place (trans, TRUE);
+  gst_base_transform_set_passthrough (trans, FALSE);
+  gst_base_transform_set_qos_enabled (trans, FALSE);
+}
+
+static void
+gst_prn_anomaly_class_init (GstPrnAnomalyClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
+
+  GST_DEBUG_CATEGORY_INIT (gst_prn_anomaly_debug, "prnanomaly", 0, "PRN anomaly detection");
+
+  gobject_class->set_property = gst_prn_anomaly_set_property;
+  gobject_class->get_property = gst_prn_anomaly_get_property;
+  gobject_class->finalize = gst_prn_anomaly_finalize;
+  prn::gst::install_properties (gobject_class);
+
+  gst_element_class_set_static_metadata (element_class, "PRN anomaly detection", "Filter/Analyzer/Video",
+      "Scores line-camera streams with a Prototypical Residual Network and attaches heatmap, "
+      "score and region metadata (GstPrnAnomalyMeta)", "prnanomaly developers");
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+
+  trans_class->passthrough_on_same_caps = FALSE;
+  trans_class->start = GST_DEBUG_FUNCPTR (gst_prn_anomaly_start);
+  trans_class->stop = GST_DEBUG_FUNCPTR (gst_prn_anomaly_stop);
+  trans_class->set_caps = GST_DEBUG_FUNCPTR (gst_prn_anomaly_set_caps);
+  trans_class->submit_input_buffer = GST_DEBUG_FUNCPTR (gst_prn_anomaly_submit_input_buffer);
+  trans_class->generate_output = GST_DEBUG_FUNCPTR (gst_prn_anomaly_generate_output);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_prn_anomaly_sink_event);
+  trans_class->query = GST_DEBUG_FUNCPTR (gst_prn_anomaly_query);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_PRN_ANOMALY_MODE, (GstPluginAPIFlags) 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_PRN_ANOMALY_MESSAGES, (GstPluginAPIFlags) 0);
+}
