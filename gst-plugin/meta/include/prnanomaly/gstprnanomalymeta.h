@@ -17,10 +17,14 @@
  * model's raw pixel scores in [0, 1] (sigmoid output); `threshold` and
  * `pixel_threshold` are on the same raw scale.
  *
- * The API type carries only the "video" tag, and its transform function copies the
- * meta on GST_META_TRANSFORM_IS_COPY, so it survives buffer copies, videoconvert and
- * other elements that keep video-tagged metas. It does not survive scaling or
- * cropping (the heatmap would no longer match the pixels).
+ * The API type carries the "video" and "size" tags. Its transform function copies
+ * the meta on GST_META_TRANSFORM_IS_COPY, and on a GST_VIDEO_META_TRANSFORM_IS_SCALE
+ * whose input and output have the same width and height; it refuses every other
+ * transform. So the meta survives buffer copies, videoconvert (any format change)
+ * and the video filters that keep video metas, but not scaling, cropping, boxing
+ * or flipping: the heatmap would no longer match the pixels. (With the "video"
+ * tag alone, GStreamer 1.22's videoscale, videocrop, videobox and videoflip copy
+ * the meta unchanged, so the "size" tag is what makes them drop it.)
  *
  * On GStreamer >= 1.24 the same results could be mirrored into
  * GstAnalyticsRelationMeta (one object-detection mtd per region); this header is
