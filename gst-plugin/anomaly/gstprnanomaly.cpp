@@ -191,6 +191,9 @@ static gboolean
 gst_prn_anomaly_stop (GstBaseTransform * trans)
 {
   GstPrnAnomaly *self = GST_PRN_ANOMALY (trans);
+  if (self->state->engine && self->state->engine->calls () > 0)
+    GST_INFO_OBJECT (self, "%" G_GINT64_FORMAT " model calls, %.2f ms each on average",
+        self->state->engine->calls (), self->state->engine->call_time ().count () / 1e6);
   drop_pending (self);
   self->state->clock.reset ();
   self->state->engine.reset ();
@@ -237,8 +240,11 @@ gst_prn_anomaly_submit_input_buffer (GstBaseTransform * trans, gboolean is_disco
     gst_buffer_unref (input);
     return GST_FLOW_NOT_NEGOTIATED;
   }
-  /* Rows were lost upstream: the web is no longer continuous. */
-  if (is_discont && !s->pending.empty ()) {
+  /* Rows were lost upstream: the web is no longer continuous. (The base class's
+   * is_discont stays set once raised when generate_output is overridden, so the
+   * buffer's own flag is what counts.) */
+  (void) is_discont;
+  if (GST_BUFFER_IS_DISCONT (input) && !s->pending.empty ()) {
     GST_INFO_OBJECT (self, "discontinuity: scoring the held rows and starting a new web");
     GstFlowReturn ret = drain (self);
     if (ret != GST_FLOW_OK) {
@@ -409,7 +415,9 @@ gst_prn_anomaly_class_init (GstPrnAnomalyClass * klass)
 
   gst_element_class_set_static_metadata (element_class, "PRN anomaly detection", "Filter/Analyzer/Video",
       "Scores line-camera streams with a Prototypical Residual Network and attaches heatmap, "
-      "score and region metadata (GstPrnAnomalyMeta)", "prnanomaly developers");
+      "score and region metadata (GstPrnAnomalyMeta). Example: gst-launch-1.0 -m filesrc location=web.png ! "
+      "pngdec ! videoconvert ! video/x-raw,format=GRAY8 ! prnanomaly model=model.prn ! videoconvert ! "
+      "prnoverlay ! videoconvert ! pngenc ! filesink location=scored.png", "prnanomaly developers");
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
 

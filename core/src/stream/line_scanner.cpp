@@ -146,8 +146,12 @@ void LineScanner::score_tile_row(int64_t y, int64_t accumulate_from) {
   torch::Tensor row_score = w_->row_score.rows(from, y_end);
   const int64_t skip = from - y, rows = y_end - from;
 
-  for (size_t b0 = 0; b0 < xs.size(); b0 += static_cast<size_t>(config_.batch)) {
-    const size_t b1 = std::min(xs.size(), b0 + static_cast<size_t>(config_.batch));
+  // As few model calls as the batch size allows, of equal sizes (21 tiles at
+  // batch 8: 7 + 7 + 7, not 8 + 8 + 5): one tensor shape per web width.
+  const size_t calls = (xs.size() + static_cast<size_t>(config_.batch) - 1) / static_cast<size_t>(config_.batch);
+  const size_t per_call = (xs.size() + calls - 1) / calls;
+  for (size_t b0 = 0; b0 < xs.size(); b0 += per_call) {
+    const size_t b1 = std::min(xs.size(), b0 + per_call);
     std::vector<torch::Tensor> crops;
     for (size_t i = b0; i < b1; ++i) {
       torch::Tensor c = band.narrow(1, xs[i], std::min(tile_, width_ - xs[i]));

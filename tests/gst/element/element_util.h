@@ -84,8 +84,10 @@ inline void push_web(GstHarness *h, const torch::Tensor &web, int64_t block, Gst
   gst_harness_set_src_caps_str(h, caps_string("GRAY8", web.size(1), block).c_str());
   for (int64_t y = 0, i = 0; y < web.size(0); y += block, ++i) {
     const GstClockTime pts = block_duration ? i * block_duration : GST_CLOCK_TIME_NONE;
-    ASSERT_EQ(gst_harness_push(h, gray_buffer(web, y, block, pts, block_duration ? block_duration : GST_CLOCK_TIME_NONE)),
-              GST_FLOW_OK);
+    GstBuffer *b = gray_buffer(web, y, block, pts, block_duration ? block_duration : GST_CLOCK_TIME_NONE);
+    if (i == 0) // as sources mark their first buffer
+      GST_BUFFER_FLAG_SET(b, GST_BUFFER_FLAG_DISCONT);
+    ASSERT_EQ(gst_harness_push(h, b), GST_FLOW_OK);
   }
 }
 

@@ -189,6 +189,29 @@ TEST(ElementWeb, FlushDropsTheHeldRows) {
   gst_harness_teardown(h);
 }
 
+TEST(ElementWeb, ADiscontinuitySendsTheHeldRowsAndStartsANewWeb) {
+  GstHarness *h = element_harness();
+  const torch::Tensor web = plain_web(320, 128, 12);
+  push_web(h, web.narrow(0, 0, 192), 64); // first buffer DISCONT: nothing held yet, no effect
+  Output before;
+  pull_all(h, before);
+  EXPECT_LT(before.buffers.size(), 3u) << "rows are held";
+  GstBuffer *b = gray_buffer(web, 192, 64);
+  GST_BUFFER_FLAG_SET(b, GST_BUFFER_FLAG_DISCONT); // rows were lost before this one
+  ASSERT_EQ(gst_harness_push(h, b), GST_FLOW_OK);
+  Output drained;
+  pull_all(h, drained);
+  EXPECT_EQ(before.buffers.size() + drained.buffers.size(), 3u) << "the old web's buffers all left";
+  ASSERT_EQ(gst_harness_push(h, gray_buffer(web, 256, 64)), GST_FLOW_OK);
+  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_eos()));
+  Output after;
+  pull_all(h, after);
+  ASSERT_EQ(after.buffers.size(), 2u);
+  EXPECT_EQ(after.meta(0)->row_offset, 192u) << "rows are numbered across webs";
+  EXPECT_TRUE(GST_BUFFER_IS_DISCONT(after.buffers[0]));
+  gst_harness_teardown(h);
+}
+
 TEST(ElementWeb, FrameModeScoresEachBufferAlone) {
   GstHarness *h = element_harness("mode=frame");
   gst_harness_set_src_caps_str(h, caps_string("GRAY8", 200, 150).c_str());

@@ -1,0 +1,214 @@
+// prn-bench-element: throughput of the prnanomaly element in a real pipeline
+// (appsrc ! prnanomaly ! fakesink) for GRAY8 webs of several widths, in lines/s,
+// beside the bare core forward on the same number of tiles in the same run. The
+// difference is the element's overhead (pixel conversion, tiling, resizing,
+// blending, regions, meta, messages).
+//
+//   prn-bench-element [--bundle B | --config light|paper] [--widths 2048,4096,8192]
+//                     [--rows N] [--lines-per-buffer L] [--batch-size N] [--device D]
+//                     [--repeats R]
+//
+// Element and bare forward run alternately R times (default 3); the table shows
+// the fastest of each, which is the least disturbed by whatever else the machine
+// does.
+// Without --bundle a bundle with random weights of --config (default light) is
+// written to a temporary file: speed does not depend on what the weights learnt.
+// The element's plugins must be on GST_PLUGIN_PATH (`meson devenv`). Prints a
+// Markdown table.
+#include "prn/bundle.h"
+#include "prn/stream/line_scanner.h"
+
+#include <gst/app/gstappsrc.h>
+#include <gst/gst.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+struct Params {
+  std::string bundle, config = "light", device = "cpu";
+  std::vector<int64_t> widths{2048, 4096, 8192};
+  int64_t rows = 0; // 0: about 9 rows of tiles
+  int64_t lines_per_buffer = 64, batch = 8;
+  int repeats = 3;
+};
+
+[[noreturn]] void usage(const char *argv0, int rc) {
+  std::printf("usage: %s [--bundle B | --config light|paper] [--widths 2048,4096,8192] [--rows N]\n"
+              "          [--lines-per-buffer L] [--batch-size N] [--device cpu|cuda] [--repeats R]\n",
+              argv0);
+  std::exit(rc);
+}
+
+std::vector<int64_t> int_list(const std::string &s) {
+  std::vector<int64_t> v;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');)
+    v.push_back(std::stoll(item));
+  return v;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Runs the element over `rows` rows of a random web; returns seconds from
+// PLAYING to EOS, and the tiles scored (from the element's own geometry).
+double run_element(const Params &p, const std::string &bundle, int64_t width, int64_t rows) {
+  std::ostringstream desc;
+  desc << "appsrc name=src format=time ! prnanomaly model=\"" << bundle << "\" device=" << p.device
+       << " batch-size=" << p.batch << " messages=none ! fakesink sync=false";
+  GError *err = nullptr;
+  GstElement *pipeline = gst_parse_launch(desc.str().c_str(), &err);
+  if (!pipeline || err)
+    throw std::runtime_error(std::string("cannot build the pipeline: ") + (err ? err->message : "?"));
+  GstElement *src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
+  GstCaps *caps = gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "GRAY8", "width", G_TYPE_INT,
+                                      static_cast<int>(width), "height", G_TYPE_INT,
+                                      static_cast<int>(p.lines_per_buffer), "framerate", GST_TYPE_FRACTION, 0, 1,
+                                      NULL);
+  g_object_set(src, "caps", caps, "max-bytes", G_GUINT64_CONSTANT(0), "block", FALSE, NULL);
+  gst_caps_unref(caps);
+  // Buffers made before the clock starts; the element does not modify pixels.
+  std::vector<GstBuffer *> buffers;
+  const int64_t stride = (width + 3) / 4 * 4;
+  for (int64_t y = 0; y < rows; y += p.lines_per_buffer) {
+    const torch::Tensor px = torch::randint(60, 140, {p.lines_per_buffer, stride}, torch::kUInt8);
+    GstBuffer *b = gst_buffer_new_memdup(px.data_ptr<uint8_t>(), px.numel());
+    GST_BUFFER_PTS(b) = static_cast<GstClockTime>(y);
+    buffers.push_back(b);
+  }
+  // The model loads in READY->PAUSED, inside this call; the clock starts after it.
+  if (gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+    throw std::runtime_error("the pipeline does not start (is the plugin on GST_PLUGIN_PATH?)");
+  const auto t0 = std::chrono::steady_clock::now();
+  for (GstBuffer *b : buffers)
+    gst_app_src_push_buffer(GST_APP_SRC(src), b);
+  gst_app_src_end_of_stream(GST_APP_SRC(src));
+  GstBus *bus = gst_element_get_bus(pipeline);
+  GstMessage *msg = gst_bus_timed_pop_filtered(bus, GST_CLOCK_TIME_NONE,
+                                               static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  const double s = seconds_since(t0);
+  const bool failed = GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR;
+  gst_message_unref(msg);
+  gst_object_unref(bus);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(src);
+  gst_object_unref(pipeline);
+  if (failed)
+    throw std::runtime_error("the pipeline reported an error (run with GST_DEBUG=prnanomaly:4)");
+  return s;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  gst_init(&argc, &argv);
+  Params p;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc)
+        usage(argv[0], 2);
+      return argv[++i];
+    };
+    if (a == "--bundle") p.bundle = value();
+    else if (a == "--config") p.config = value();
+    else if (a == "--widths") p.widths = int_list(value());
+    else if (a == "--rows") p.rows = std::stoll(value());
+    else if (a == "--lines-per-buffer") p.lines_per_buffer = std::stoll(value());
+    else if (a == "--batch-size") p.batch = std::stoll(value());
+    else if (a == "--device") p.device = value();
+    else if (a == "--repeats") p.repeats = std::max(1, std::stoi(value()));
+    else if (a == "-h" || a == "--help") usage(argv[0], 0);
+    else usage(argv[0], 2);
+  }
+  try {
+    std::string bundle_path = p.bundle, temp;
+    if (bundle_path.empty()) {
+      char tmpl[] = "/tmp/prn-bench-XXXXXX";
+      const int fd = mkstemp(tmpl);
+      close(fd);
+      temp = bundle_path = std::string(tmpl) + ".prn";
+      unlink(tmpl);
+      prn::Bundle b;
+      b.model = prn::PrnModel(prn::ModelConfig::by_name(p.config), 1);
+      const int64_t S = b.model->config().input_size;
+      b.model->fit_prototypes(torch::rand({10, 3, S, S}), 1);
+      b.category = "bench";
+      prn::save_bundle(bundle_path, b);
+    }
+    prn::Bundle bundle = prn::load_bundle(bundle_path);
+    const torch::Device device(p.device == "cuda" ? torch::Device(torch::kCUDA, 0) : torch::Device(p.device));
+    bundle.model->eval();
+    bundle.model->to(device);
+    const int64_t S = bundle.model->config().input_size;
+
+    std::printf("prnanomaly element vs bare core forward: %s config (input %lld px), batch %lld, %lld lines per "
+                "buffer, %s, %d threads\n\n",
+                bundle.model->config().name.c_str(), static_cast<long long>(S), static_cast<long long>(p.batch),
+                static_cast<long long>(p.lines_per_buffer), p.device.c_str(), at::get_num_threads());
+    std::printf("| width | rows | tiles | element lines/s | core lines/s | element overhead |\n");
+    std::printf("|------:|-----:|------:|----------------:|-------------:|-----------------:|\n");
+    for (int64_t width : p.widths) {
+      // The tiles the element scores: count them with the same scanner and a
+      // scorer that only counts.
+      prn::stream::ScannerConfig c;
+      c.model_size = S;
+      c.batch = p.batch;
+      const int64_t rows = p.rows > 0 ? p.rows : (8 * c.stride() + c.tile()) / p.lines_per_buffer * p.lines_per_buffer;
+      // The model calls the element makes: replayed with the same scanner and a
+      // scorer that only records the batch sizes.
+      std::vector<int64_t> calls;
+      int64_t tiles = 0;
+      std::thread([&] {
+        prn::stream::LineScanner counter(c, width, [&](const torch::Tensor &t) {
+          calls.push_back(t.size(0));
+          tiles += t.size(0);
+          return torch::zeros({t.size(0), 1, S, S});
+        });
+        for (int64_t y = 0; y < rows; y += p.lines_per_buffer) {
+          counter.push(torch::zeros({p.lines_per_buffer, width, 3}, torch::kUInt8));
+          counter.take(counter.rows_ready());
+        }
+        counter.finish();
+      }).join();
+      run_element(p, bundle_path, width, p.lines_per_buffer * 2); // warm-up
+      double element_s = 1e30, core_s = 1e30;
+      for (int r = 0; r < p.repeats; ++r) {
+        element_s = std::min(element_s, run_element(p, bundle_path, width, rows));
+        // The bare forward on the same calls, on a thread of its own as the
+        // element's streaming thread is (each thread has its own OpenMP team).
+        std::thread([&] {
+          torch::InferenceMode guard;
+          const torch::Tensor x = torch::rand({p.batch, 3, S, S}).to(device);
+          // No warm-up call: the element's streaming thread makes its first call
+          // cold too (a new thread's OpenMP team and kernel caches).
+          const auto t0 = std::chrono::steady_clock::now();
+          for (int64_t n : calls)
+            bundle.model->anomaly_map(x.narrow(0, 0, n)).to(torch::kCPU);
+          core_s = std::min(core_s, seconds_since(t0));
+        }).join();
+      }
+      std::printf("| %5lld | %4lld | %5lld | %15.1f | %12.1f | %15.1f%% |\n", static_cast<long long>(width),
+                  static_cast<long long>(rows), static_cast<long long>(tiles), rows / element_s, rows / core_s,
+                  100.0 * (element_s / core_s - 1.0));
+      std::fflush(stdout);
+    }
+    if (!temp.empty())
+      unlink(temp.c_str());
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "prn-bench-element: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""The pipelines of pipelines/ run with the real gst-launch-1.0 and their
+output is checked: the fixture web with three planted defects is scored, the
+overlay PNG and the JSON-lines detections are read back, and gst-inspect-1.0
+documents every property of prnanomaly.
+
+Environment: PRN_PIPELINES_DIR, PRN_TEST_BUNDLE, PRN_TEST_WEB, and an isolated
+GStreamer registry (see tests/gst/meson.build)."""
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+import unittest
+
+PIPELINES = os.environ["PRN_PIPELINES_DIR"]
+BUNDLE = os.environ["PRN_TEST_BUNDLE"]
+WEB = os.environ["PRN_TEST_WEB"]
+# The defects make_test_bundle.cpp plants in the web PNG: x, y, width, height.
+PLANTED = [(100, 120, 30, 24), (400, 380, 20, 40), (560, 600, 40, 16)]
+
+
+def png_size(path):
+    with open(path, "rb") as f:
+        head = f.read(24)
+    assert head[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+    return struct.unpack(">II", head[16:24])
+
+
+def png_colour_type(path):
+    with open(path, "rb") as f:
+        return f.read(26)[25]
+
+
+def iou(a, b):
+    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
+    x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
+    inter = max(0, x1 - x0) * max(0, y1 - y0)
+    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
+
+
+class Pipelines(unittest.TestCase):
+    def run_script(self, *args, timeout=600):
+        p = subprocess.run([os.path.join(PIPELINES, args[0]), *args[1:]], capture_output=True, text=True,
+                           timeout=timeout)
+        self.assertEqual(p.returncode, 0, f"{args} failed:\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}")
+        return p
+
+    def test_score_file_finds_the_planted_defects(self):
+        with tempfile.TemporaryDirectory() as out:
+            p = self.run_script("score-file.sh", BUNDLE, WEB, out)
+            overlay = os.path.join(out, "overlay-00000.png")
+            self.assertEqual(png_size(overlay), png_size(WEB))
+            self.assertIn(png_colour_type(overlay), (2, 6), "the overlay of a grey web is in colour")
+            with open(os.path.join(out, "detections.jsonl")) as f:
+                lines = [json.loads(line) for line in f if line.strip()]
+            boxes = [(d["x"], d["row_offset"], d["width"], d["height"]) for d in lines if d["kind"] == "region"]
+            for planted in PLANTED:
+                best = max((iou(planted, b) for b in boxes), default=0)
+                self.assertGreaterEqual(best, 0.5, f"planted {planted} not found in {boxes}")
+            self.assertEqual(len(boxes), len(PLANTED), f"false alarms: {boxes}")
+            # gst-launch-1.0 -m prints one element message per region.
+            self.assertEqual(p.stdout.count("prnanomaly-region"), len(PLANTED), p.stdout[-2000:])
+
+    def test_strip_sequence_is_one_web(self):
+        """The same web cut into strips of 64 rows (strip-%05d.png) gives the same regions."""
+        with tempfile.TemporaryDirectory() as out:
+            strips = os.path.join(out, "strips")
+            os.mkdir(strips)
+            from skimage import io  # the test Python (PRN_TEST_PYTHON) has scikit-image
+            web = io.imread(WEB)
+            h, rows_per_strip = web.shape[0], 64
+            for i in range(h // rows_per_strip):
+                io.imsave(os.path.join(strips, f"strip-{i:05d}.png"),
+                          web[i * rows_per_strip:(i + 1) * rows_per_strip], check_contrast=False)
+            res = os.path.join(out, "res")
+            self.run_script("score-file.sh", BUNDLE, os.path.join(strips, "strip-%05d.png"), res)
+            self.assertEqual(len([n for n in os.listdir(res) if n.startswith("overlay-")]), h // rows_per_strip)
+            with open(os.path.join(res, "detections.jsonl")) as f:
+                lines = [json.loads(line) for line in f if line.strip()]
+            boxes = [(d["x"], d["row_offset"], d["width"], d["height"]) for d in lines if d["kind"] == "region"]
+            for planted in PLANTED:
+                self.assertGreaterEqual(max((iou(planted, b) for b in boxes), default=0), 0.5,
+                                        f"planted {planted} not found in {boxes}")
+
+    def test_detections_pipeline_writes_json_lines(self):
+        with tempfile.TemporaryDirectory() as out:
+            path = os.path.join(out, "det.jsonl")
+            self.run_script("detections.sh", BUNDLE, path,
+                            f"filesrc location={WEB} ! pngdec ! videoconvert ! video/x-raw,format=GRAY8")
+            with open(path) as f:
+                kinds = [json.loads(line)["kind"] for line in f if line.strip()]
+            self.assertEqual(kinds, ["region"] * len(PLANTED))
+
+    def test_live_line_pipeline_runs_headless(self):
+        with tempfile.TemporaryDirectory() as out:
+            path = os.path.join(out, "live.jsonl")
+            self.run_script("live-line.sh", BUNDLE, "--width", "256", "--lines", "32", "--sink",
+                            "fakesink num-buffers=20", "--jsonl", path)
+
+    def test_gst_inspect_documents_every_property_and_an_example(self):
+        p = subprocess.run(["gst-inspect-1.0", "prnanomaly"], capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        for prop in ["model", "device", "mode", "scale", "tile-size", "tile-overlap", "batch-size", "threshold",
+                     "pixel-threshold", "min-region-area", "max-region-rows", "messages", "model-id"]:
+            self.assertRegex(p.stdout, rf"\n  {prop}\s+: \S", f"property {prop} undocumented")
+        self.assertIn("gst-launch-1.0", p.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
