@@ -33,10 +33,11 @@ say() { printf '[setup] %s\n' "$*"; }
 packages=(
   build-essential pkg-config meson ninja-build cmake git
   python3 python3-venv
-  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgpiod-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   libopencv-dev libgtest-dev libgmock-dev
   gimp-data gimp-data-extras python3-skimage
+  libaravis-0.8-0 aravis-tools
 )
 missing=()
 for p in "${packages[@]}"; do
