@@ -8,6 +8,7 @@
 #include "train/batcher.h"
 #include "train/checkpoint.h"
 #include "train/loss_plot.h"
+#include "train/metrics_log.h"
 
 #include "prn/bundle.h"
 #include "prn/data/dataset.h"
@@ -264,10 +265,18 @@ int run(const TrainParams &p) {
               static_cast<long long>(p.recipe.extended), static_cast<long long>(p.recipe.simulated),
               torch::get_num_threads());
 
-  std::ofstream log(p.log_dir + "/metrics.jsonl", start > 0 ? std::ios::app : std::ios::trunc);
+  // On resume the log is cut back to the checkpoint (steps logged after it are
+  // run again) and the loss curve starts from the whole run's history.
+  const std::string metrics_path = p.log_dir + "/metrics.jsonl";
+  std::vector<prn::train::StepMetrics> history;
+  if (start > 0) {
+    history = prn::train::read_metrics_log(metrics_path, start);
+    prn::train::cut_metrics_log(metrics_path, start);
+  }
+  std::ofstream log(metrics_path, start > 0 ? std::ios::app : std::ios::trunc);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  std::vector<prn::train::LossSeries> curves{{"total", {}}, {"focal", {}}, {"smooth-l1", {}}};
+  std::vector<prn::train::LossSeries> curves = prn::train::loss_series(history);
   prn::cli::Progress bar("train", total - start, "step");
   prn::train::BatchQueue queue(pool, p.recipe, p.seed, start, p.workers, 2 * p.workers);
   const auto t0 = std::chrono::steady_clock::now();

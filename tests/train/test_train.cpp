@@ -3,6 +3,7 @@
 #include "test_util.h"
 #include "train/batcher.h"
 #include "train/checkpoint.h"
+#include "train/metrics_log.h"
 
 #include "prn/synthetic.h"
 #include "prn/train_step.h"
@@ -161,6 +162,14 @@ TEST(TrainCli, ResumeContinuesExactlyWhereItStopped) {
   EXPECT_EQ(full.category, "tiny");
   EXPECT_TRUE(std::filesystem::exists(dir.file("full-train/loss.png")));
   EXPECT_TRUE(std::filesystem::exists(dir.file("full-train/metrics.jsonl")));
+  // The resumed run's log holds every step once, as the uninterrupted one does.
+  const auto full_log = prn::train::read_metrics_log(dir.file("full-train/metrics.jsonl"), 1 << 30);
+  const auto split_log = prn::train::read_metrics_log(dir.file("split-train/metrics.jsonl"), 1 << 30);
+  ASSERT_EQ(split_log.size(), full_log.size());
+  for (size_t i = 0; i < split_log.size(); ++i) {
+    EXPECT_EQ(split_log[i].step, static_cast<int64_t>(i + 1));
+    EXPECT_DOUBLE_EQ(split_log[i].loss, full_log[i].loss) << "step " << i + 1;
+  }
   // A checkpoint of another run is refused.
   EXPECT_EQ(run(train_bin() + " --resume '" + dir.file("split-train/checkpoint.ckpt") + "'" +
                 " --data '" + data + "' --out '" + dir.file("other.prn") +
