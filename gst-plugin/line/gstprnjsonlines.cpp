@@ -54,6 +54,7 @@
 #include <string>
 
 #include "prnjson.h"
+#include "prnline-common.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_prn_json_lines_debug);
 #define GST_CAT_DEFAULT gst_prn_json_lines_debug
@@ -263,9 +264,7 @@ gst_prn_json_lines_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
   prn::JsonTimes times;
   times.pts = GST_BUFFER_PTS (buffer);
   times.duration = GST_BUFFER_DURATION (buffer);
-  if (GST_CLOCK_TIME_IS_VALID (times.pts) && trans->segment.format == GST_FORMAT_TIME)
-    times.running_time = gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME,
-        times.pts);
+  times.running_time = prn::segment_running_time (trans->segment, times.pts);
 
   std::string text;
   switch (what) {
@@ -330,10 +329,8 @@ gst_prn_json_lines_class_init (GstPrnJsonLinesClass * klass)
   gobject_class->get_property = gst_prn_json_lines_get_property;
   gobject_class->finalize = gst_prn_json_lines_finalize;
 
-  const auto ready = static_cast<GParamFlags> (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
-      | GST_PARAM_MUTABLE_READY);
-  const auto playing = static_cast<GParamFlags> (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
-      | GST_PARAM_MUTABLE_PLAYING);
+  const GParamFlags ready = prn::PROP_FLAGS_READY;
+  const GParamFlags playing = prn::PROP_FLAGS_PLAYING;
   g_object_class_install_property (gobject_class, PROP_LOCATION,
       g_param_spec_string ("location", "Location",
           "File to write the JSON lines to (NULL or \"-\": stdout); opened when the "

@@ -37,6 +37,7 @@
 #include <prnanomaly/gstprnanomalymeta.h>
 
 #include "prncolormap.h"
+#include "prnline-common.h"
 #include "prnoverlaypainter.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_prn_overlay_debug);
@@ -260,8 +261,7 @@ gst_prn_overlay_class_init (GstPrnOverlayClass * klass)
   gobject_class->get_property = gst_prn_overlay_get_property;
   gobject_class->finalize = gst_prn_overlay_finalize;
 
-  const auto flags = static_cast<GParamFlags> (G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS
-      | GST_PARAM_MUTABLE_PLAYING);
+  const GParamFlags flags = prn::PROP_FLAGS_PLAYING;
   g_object_class_install_property (gobject_class, PROP_DRAW,
       g_param_spec_flags ("draw", "Draw",
           "What to draw: the heatmap, the contours of the pixels at or above the "

@@ -4,6 +4,7 @@
 
 #include "gstprnjsonlines.h"
 #include "gstprnoverlay.h"
+#include "gstprnreject.h"
 
 static gboolean
 plugin_init (GstPlugin * plugin)
@@ -12,9 +13,11 @@ plugin_init (GstPlugin * plugin)
 
   ret |= GST_ELEMENT_REGISTER (prnoverlay, plugin);
   ret |= GST_ELEMENT_REGISTER (prnjsonlines, plugin);
+  ret |= GST_ELEMENT_REGISTER (prnreject, plugin);
   return ret;
 }
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, prnline,
-    "Line-camera anomaly companions: overlay of prnanomaly results, JSON lines",
+    "Line-camera anomaly companions: overlay of prnanomaly results, JSON lines, "
+    "reject actuator",
     plugin_init, VERSION, PRN_GST_LICENSE, GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)

@@ -78,6 +78,12 @@ add_meta (GstBuffer *buffer, float pixel_threshold, const std::vector<float> &he
   return meta;
 }
 
+GstPrnAnomalyMeta *
+add_flat_meta (GstBuffer *buffer, guint rows)
+{
+  return add_meta (buffer, 0.5f, make_heatmap (4, rows, 0.1f, 0, 0, 0, 0, 0.0f), 4, rows, 4.0f);
+}
+
 GstPrnRegion
 region (gint x, gint y, gint width, gint height)
 {
@@ -142,6 +148,27 @@ overlay_harness (const char *format, int width, int height)
   const std::string caps = video_caps (format, width, height);
   gst_harness_set_caps_str (h, caps.c_str (), caps.c_str ());
   return h;
+}
+
+void
+push_ok (GstHarness *h, GstBuffer *buffer)
+{
+  ASSERT_EQ (gst_harness_push (h, buffer), GST_FLOW_OK);
+  GstBuffer *out = gst_harness_try_pull (h);
+  EXPECT_NE (out, nullptr);
+  if (out != nullptr)
+    gst_buffer_unref (out);
+}
+
+bool
+push_time_segment (GstHarness *h, GstClockTime start, GstClockTime base)
+{
+  GstSegment segment;
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  segment.start = start;
+  segment.time = start;
+  segment.base = base;
+  return gst_harness_push_event (h, gst_event_new_segment (&segment));
 }
 
 LogCounter::LogCounter (const char *domain)

@@ -30,6 +30,10 @@ std::vector<float> make_heatmap (guint cols, guint rows, float background,
 GstPrnAnomalyMeta *add_meta (GstBuffer *buffer, float pixel_threshold,
     const std::vector<float> &heat, guint cols, guint rows, float scale_x);
 
+/* add_meta with pixel threshold 0.5 and a flat heatmap of 4 x rows cells at 0.1,
+ * scale 4 (a 16-pixel-wide frame); no regions. */
+GstPrnAnomalyMeta *add_flat_meta (GstBuffer *buffer, guint rows);
+
 GstPrnRegion region (gint x, gint y, gint width, gint height);
 
 /* The R, G, B of every pixel of a packed RGB-family buffer, row-major. */
@@ -41,6 +45,13 @@ bool same_bytes (GstBuffer *a, GstBuffer *b);
 /* A harness around prnoverlay with fixed caps on both pads; nullptr when the
  * element cannot be found. */
 GstHarness *overlay_harness (const char *format, int width, int height);
+
+/* Pushes `buffer` into `h`, expects it back, drops it. */
+void push_ok (GstHarness *h, GstBuffer *buffer);
+
+/* Pushes a TIME segment with `start` (and time) and `base`: running time =
+ * pts - start + base. False when the event is refused. */
+bool push_time_segment (GstHarness *h, GstClockTime start = 0, GstClockTime base = 0);
 
 /* Counts GLib log messages of a domain at WARNING/CRITICAL level while alive. */
 class LogCounter {

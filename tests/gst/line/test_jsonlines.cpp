@@ -371,8 +371,7 @@ meta_frame (GstClockTime pts, bool anomalous, const std::vector<GstPrnRegion> &r
     GstClockTime duration = 40 * GST_MSECOND)
 {
   GstBuffer *buffer = make_frame ("GRAY8", W, H, 0);
-  GstPrnAnomalyMeta *meta = add_meta (buffer, 0.5f, make_heatmap (4, H, 0.1f, 0, 0, 0, 0,
-          0.0f), 4, H, 4.0f);
+  GstPrnAnomalyMeta *meta = add_flat_meta (buffer, H);
   meta->anomalous = anomalous;
   if (!anomalous)
     meta->score = 0.25f;
@@ -392,27 +391,11 @@ region_with (gint x, gint y, gint width, gint height, guint64 area, float peak)
   return r;
 }
 
-/* Pushes `buffer`, expects it back, drops it. */
-void
-push_ok (GstHarness *h, GstBuffer *buffer)
-{
-  EXPECT_EQ (gst_harness_push (h, buffer), GST_FLOW_OK);
-  GstBuffer *out = gst_harness_try_pull (h);
-  EXPECT_NE (out, nullptr);
-  if (out != nullptr)
-    gst_buffer_unref (out);
-}
-
 /* A segment with start 1 s, base 10 s: running time = pts - 1 s + 10 s. */
 void
 push_shifted_segment (GstHarness *h)
 {
-  GstSegment segment;
-  gst_segment_init (&segment, GST_FORMAT_TIME);
-  segment.start = GST_SECOND;
-  segment.time = GST_SECOND;
-  segment.base = 10 * GST_SECOND;
-  ASSERT_TRUE (gst_harness_push_event (h, gst_event_new_segment (&segment)));
+  ASSERT_TRUE (push_time_segment (h, GST_SECOND, 10 * GST_SECOND));
 }
 
 void

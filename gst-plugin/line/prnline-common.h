@@ -1,0 +1,24 @@
+/* prnline: what the prnline elements share (property flags, buffer times). */
+#pragma once
+
+#include <gst/gst.h>
+
+namespace prn {
+
+/* Property flags: changeable up to READY (taken in start()) / while PLAYING. */
+constexpr GParamFlags PROP_FLAGS_READY = static_cast<GParamFlags> (G_PARAM_READWRITE
+    | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+constexpr GParamFlags PROP_FLAGS_PLAYING = static_cast<GParamFlags> (G_PARAM_READWRITE
+    | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
+
+/* The running time of `pts` in `segment`: GST_CLOCK_TIME_NONE when the PTS is
+ * not known or the segment is not in TIME format (or the PTS is outside it). */
+inline GstClockTime
+segment_running_time (const GstSegment & segment, GstClockTime pts)
+{
+  if (!GST_CLOCK_TIME_IS_VALID (pts) || segment.format != GST_FORMAT_TIME)
+    return GST_CLOCK_TIME_NONE;
+  return gst_segment_to_running_time (&segment, GST_FORMAT_TIME, pts);
+}
+
+}  // namespace prn
