@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
+#include <tuple>
 
 namespace fs = std::filesystem;
 using namespace prn::data;
@@ -263,4 +265,105 @@ TEST(LineScan, SystemTexture) {
     EXPECT_GT(img.mean().item<float>(), 0.15f) << name;
     EXPECT_LT(img.mean().item<float>(), 0.85f) << name;
   }
+}
+
+// render_linescan_web: a whole web for streaming, with planted defects.
+TEST(LineScanWeb, DeterministicDefectsInsideAndVisible) {
+  TempDir dir;
+  const std::string tex = make_texture(dir);
+  const std::vector<std::string> kinds{"scratch", "spot", "hole", "fold"};
+  const auto a = render_linescan_web(tex, 320, 768, 64, 10, kinds, 3);
+  ASSERT_EQ(a.rgb8.sizes(), (std::vector<int64_t>{768, 320, 3}));
+  EXPECT_EQ(a.rgb8.dtype(), torch::kUInt8);
+  ASSERT_EQ(a.defects.size(), 10u);
+  const auto b = render_linescan_web(tex, 320, 768, 64, 10, kinds, 3);
+  EXPECT_TRUE(torch::equal(a.rgb8, b.rgb8));
+  ASSERT_EQ(b.defects.size(), a.defects.size());
+  for (size_t i = 0; i < a.defects.size(); ++i) {
+    const auto &d = a.defects[i], &e = b.defects[i];
+    EXPECT_EQ(std::tie(d.kind, d.x, d.y, d.width, d.height, d.area), std::tie(e.kind, e.x, e.y, e.width, e.height, e.area));
+  }
+  const auto other = render_linescan_web(tex, 320, 768, 64, 10, kinds, 4);
+  EXPECT_FALSE(torch::equal(a.rgb8, other.rgb8));
+
+  // The same web without defects: every defect changes its box, nothing far from the boxes changes.
+  const auto clean = render_linescan_web(tex, 320, 768, 64, 0, kinds, 3);
+  EXPECT_TRUE(clean.defects.empty());
+  const cv::Mat dirty_m(768, 320, CV_8UC3, a.rgb8.data_ptr<uint8_t>());
+  const cv::Mat clean_m(768, 320, CV_8UC3, clean.rgb8.data_ptr<uint8_t>());
+  cv::Mat diff;
+  cv::absdiff(dirty_m, clean_m, diff);
+  cv::Mat changed;
+  cv::cvtColor(diff, changed, cv::COLOR_RGB2GRAY);
+  changed = changed > 0;
+  cv::Mat near = cv::Mat::zeros(768, 320, CV_8U);
+  std::map<std::string, int> per_kind;
+  int64_t prev_row = 0;
+  for (size_t i = 0; i < a.defects.size(); ++i) {
+    const auto &d = a.defects[i];
+    EXPECT_EQ(d.kind, kinds[i % kinds.size()]); // cycled in web order
+    ++per_kind[d.kind];
+    EXPECT_GE(d.y, 64 + 8) << "the first tile of lines stays clean";
+    EXPECT_GE(d.y / 64, prev_row) << "web order: by cell row"; // a box lies in its cell's inner box
+    prev_row = d.y / 64;
+    EXPECT_GE(d.x, 0);
+    EXPECT_GT(d.width, 0);
+    EXPECT_GT(d.height, 0);
+    EXPECT_LE(d.x + d.width, 320);
+    EXPECT_LE(d.y + d.height, 768);
+    EXPECT_LE(d.width, 64);
+    EXPECT_LE(d.height, 64);
+    EXPECT_GT(d.area, 0) << d.kind;
+    EXPECT_LE(d.area, d.width * d.height);
+    const cv::Rect box(static_cast<int>(d.x), static_cast<int>(d.y), static_cast<int>(d.width),
+                       static_cast<int>(d.height));
+    EXPECT_GT(cv::countNonZero(changed(box)), d.area / 3) << d.kind << " at " << d.x << "," << d.y;
+    cv::rectangle(near, cv::Rect(box.x - 8, box.y - 8, box.width + 16, box.height + 16), 255, cv::FILLED);
+  }
+  EXPECT_EQ(per_kind, (std::map<std::string, int>{{"fold", 2}, {"hole", 2}, {"scratch", 3}, {"spot", 3}}));
+  EXPECT_EQ(cv::countNonZero(changed & ~near), 0) << "pixels changed away from every defect";
+  // No two defects in one cell: boxes do not overlap.
+  for (size_t i = 0; i < a.defects.size(); ++i)
+    for (size_t j = i + 1; j < a.defects.size(); ++j) {
+      const auto &p = a.defects[i], &q = a.defects[j];
+      const cv::Rect r1(int(p.x), int(p.y), int(p.width), int(p.height)), r2(int(q.x), int(q.y), int(q.width), int(q.height));
+      EXPECT_EQ((r1 & r2).area(), 0);
+    }
+  // A hole is dark against its surroundings.
+  for (const auto &d : a.defects)
+    if (d.kind == "hole") {
+      const cv::Rect box(int(d.x), int(d.y), int(d.width), int(d.height));
+      EXPECT_LT(cv::mean(dirty_m(box))[0], cv::mean(clean_m(box))[0] - 20);
+    }
+}
+
+TEST(LineScanWeb, FullWebAndKinds) {
+  TempDir dir;
+  const std::string tex = make_texture(dir);
+  // 5 cells per row (x spread to the edge), 3 rows below the first tile: 15 cells.
+  const auto full = render_linescan_web(tex, 330, 256, 64, 15, {"hole"}, 1);
+  ASSERT_EQ(full.defects.size(), 15u);
+  std::set<std::pair<int64_t, int64_t>> cells;
+  for (const auto &d : full.defects) {
+    EXPECT_EQ(d.kind, "hole");
+    EXPECT_TRUE(cells.insert({d.y / 64, (d.x + d.width / 2) * 5 / 330}).second) << "two defects in one cell";
+  }
+  EXPECT_PRN_ERROR(render_linescan_web(tex, 330, 256, 64, 16, {"hole"}, 1), "16 defects", "has 15");
+}
+
+TEST(LineScanWeb, Errors) {
+  TempDir dir;
+  const std::string tex = make_texture(dir);
+  const std::vector<std::string> k{"scratch"};
+  EXPECT_PRN_ERROR(render_linescan_web(tex, 320, 640, 16, 1, k, 0), "tile 16");
+  EXPECT_PRN_ERROR(render_linescan_web(tex, 40, 640, 64, 1, k, 0), "width 40");
+  EXPECT_PRN_ERROR(render_linescan_web(tex, 20000, 640, 64, 1, k, 0), "width 20000");
+  EXPECT_PRN_ERROR(render_linescan_web(tex, 320, 50, 64, 1, k, 0), "50 lines");
+  EXPECT_PRN_ERROR(render_linescan_web(tex, 16384, 16384, 64, 1, k, 0), "16384 lines", "2^27");
+  EXPECT_PRN_ERROR(render_linescan_web(tex, 320, 640, 64, -1, k, 0), "defects >= 0", "-1");
+  EXPECT_PRN_ERROR(render_linescan_web(tex, 320, 640, 64, 2, {}, 0), "no defect kinds");
+  EXPECT_PRN_ERROR(render_linescan_web(tex, 320, 640, 64, 2, {"scratch", "dent"}, 0), "unknown defect kind", "dent");
+  EXPECT_PRN_ERROR(render_linescan_web(tex, 320, 640, 64, 2, {"hole", "hole"}, 0), "'hole' given twice");
+  EXPECT_PRN_ERROR(render_linescan_web(tex, 320, 640, 64, 100, k, 0), "100 defects", "has 45");
+  EXPECT_PRN_ERROR(render_linescan_web(dir.file("none.pat"), 320, 640, 64, 1, k, 0), "does not exist", "none.pat");
 }

@@ -168,6 +168,58 @@ void plant(const std::string &kind, cv::Mat box, cv::Mat mask, Rng &rng, double 
     }
 }
 
+// How defects look on a web: their strength follows the texture's contrast,
+// c = clamp(0.07 + 0.5 sd, 0.09, 0.2) (sd: the web's grey standard deviation);
+// a grey web gets grey stains; mean: its mean colour. Shared by the dataset
+// generator and render_linescan_web.
+struct DefectStyle {
+  double contrast = 0.1;
+  bool grey = true;
+  cv::Scalar mean;
+};
+
+DefectStyle defect_style(const cv::Mat &web) {
+  cv::Mat grey;
+  cv::cvtColor(web, grey, cv::COLOR_RGB2GRAY);
+  cv::Scalar gmean, gsd;
+  cv::meanStdDev(grey, gmean, gsd);
+  DefectStyle s;
+  s.contrast = std::clamp(0.07 + 0.5 * gsd[0], 0.09, 0.2);
+  cv::Mat lo, hi, channels[3];
+  cv::split(web, channels);
+  cv::min(cv::min(channels[0], channels[1]), channels[2], lo);
+  cv::max(cv::max(channels[0], channels[1]), channels[2], hi);
+  s.grey = cv::mean(hi - lo)[0] < 0.03;
+  s.mean = cv::mean(web);
+  return s;
+}
+
+// Plants one defect of `kind` into the inner box (tile/8 margin) of `cell`, a
+// tile x tile square of the texture web (RGB float). Its mask is labelled `id`
+// in `labels` (CV_16U, when not empty). Returns the mask's bounding box in web
+// coordinates and its pixel count.
+std::pair<cv::Rect, int> plant_in_cell(const std::string &kind, cv::Mat &web, const cv::Rect &cell, int64_t tile,
+                                       Rng &rng, const DefectStyle &style, cv::Mat labels, int id) {
+  const int T = static_cast<int>(tile), margin = T / 8;
+  const cv::Rect inner(cell.x + margin, cell.y + margin, T - 2 * margin, T - 2 * margin);
+  cv::Mat mask(inner.size(), CV_8U);
+  plant(kind, web(inner), mask, rng, style.contrast, style.grey, style.mean, tile);
+  const int pixels = cv::countNonZero(mask);
+  PRN_CHECK(pixels > 0, "line-scan: internal error: empty ", kind, " mask");
+  if (!labels.empty())
+    labels(inner).setTo(id, mask);
+  return {cv::boundingRect(mask) + inner.tl(), pixels};
+}
+
+void check_kinds(const std::vector<std::string> &kinds) {
+  std::set<std::string> seen;
+  for (const auto &k : kinds) {
+    PRN_CHECK(k == "scratch" || k == "spot" || k == "hole" || k == "fold", "line-scan: unknown defect kind '", k,
+              "': expected scratch, spot, hole or fold");
+    PRN_CHECK(seen.insert(k).second, "line-scan: defect kind '", k, "' given twice");
+  }
+}
+
 struct Planted {
   std::string kind;
   cv::Rect tile, bbox; // web coordinates
@@ -309,12 +361,7 @@ std::string write_linescan_dataset(const std::string &out_dir, const std::string
             "lines x width <= 2^27 pixels, got ", o.lines, " lines");
   PRN_CHECK(o.train_normal >= 0 && o.test_normal >= 0 && o.test_per_kind >= 0,
             "line-scan: image counts must be >= 0");
-  std::set<std::string> kinds_seen;
-  for (const auto &k : o.defect_kinds) {
-    PRN_CHECK(k == "scratch" || k == "spot" || k == "hole" || k == "fold", "line-scan: unknown defect kind '", k,
-              "': expected scratch, spot, hole or fold");
-    PRN_CHECK(kinds_seen.insert(k).second, "line-scan: defect kind '", k, "' given twice");
-  }
+  check_kinds(o.defect_kinds);
   const fs::path final_dir = fs::path(out_dir) / category;
   std::error_code ec;
   PRN_CHECK(!fs::exists(final_dir, ec), "line-scan: '", final_dir.string(),
@@ -330,18 +377,7 @@ std::string write_linescan_dataset(const std::string &out_dir, const std::string
   auto rgb = render_texture_web(o.texture, o.lines, o.width, o.tile, o.seed).permute({1, 2, 0}).contiguous();
   cv::Mat web = cv::Mat(L, W, CV_32FC3, rgb.data_ptr<float>()).clone();
   rgb = torch::Tensor();
-  // Defect strength follows the texture's contrast; a grey web gets grey stains.
-  cv::Mat grey;
-  cv::cvtColor(web, grey, cv::COLOR_RGB2GRAY);
-  cv::Scalar gmean, gsd;
-  cv::meanStdDev(grey, gmean, gsd);
-  const double contrast = std::clamp(0.07 + 0.5 * gsd[0], 0.09, 0.2);
-  cv::Mat lo, hi, channels[3];
-  cv::split(web, channels);
-  cv::min(cv::min(channels[0], channels[1]), channels[2], lo);
-  cv::max(cv::max(channels[0], channels[1]), channels[2], hi);
-  const bool grey_texture = cv::mean(hi - lo)[0] < 0.03;
-  const cv::Scalar mean_colour = cv::mean(web);
+  const DefectStyle style = defect_style(web);
 
   // One defect per defect cell, kinds interleaved; its tile is the cell moved
   // by up to tile/8 - 2 px: it still holds the whole defect and no other.
@@ -351,16 +387,11 @@ std::string write_linescan_dataset(const std::string &out_dir, const std::string
   for (int64_t i = 0; i < n_defects; ++i) {
     const std::string &kind = o.defect_kinds[static_cast<size_t>(i) % o.defect_kinds.size()];
     const cv::Rect cell = plan.cells[static_cast<size_t>(i)];
-    const cv::Rect inner(cell.x + margin, cell.y + margin, T - 2 * margin, T - 2 * margin);
-    cv::Mat mask(inner.size(), CV_8U);
-    plant(kind, web(inner), mask, rng, contrast, grey_texture, mean_colour, o.tile);
-    PRN_CHECK(cv::countNonZero(mask) > 0, "line-scan: internal error: empty ", kind, " mask");
-    labels(inner).setTo(static_cast<int>(i + 1), mask);
-    cv::Rect bbox = cv::boundingRect(mask) + inner.tl();
+    const auto [bbox, pixels] = plant_in_cell(kind, web, cell, o.tile, rng, style, labels, static_cast<int>(i + 1));
     const int j = margin - 2;
     cv::Rect t(cell.x + static_cast<int>(rng.integer(-j, j)), cell.y + static_cast<int>(rng.integer(-j, j)), T, T);
     t.x = std::clamp(t.x, 0, W - T), t.y = std::clamp(t.y, 0, L - T);
-    defects.push_back({kind, t, bbox, static_cast<int>(i + 1), cv::countNonZero(mask), ""});
+    defects.push_back({kind, t, bbox, static_cast<int>(i + 1), pixels, ""});
   }
   std::vector<cv::Rect> test_tiles = place_test_normals(plan, defects, o.test_normal, rng), train_tiles;
   for (int64_t i = 0; i < o.train_normal; ++i)
@@ -411,6 +442,48 @@ std::string write_linescan_dataset(const std::string &out_dir, const std::string
     throw;
   }
   return final_dir.string();
+}
+
+LineScanWeb render_linescan_web(const std::string &texture, int64_t width, int64_t lines, int64_t tile,
+                                int64_t defects, const std::vector<std::string> &kinds, uint64_t seed) {
+  PRN_CHECK(tile >= 32 && tile <= 4096, "line-scan web: expected 32 <= tile <= 4096, got tile ", tile);
+  PRN_CHECK(width >= tile && width <= 16384, "line-scan web: expected tile <= width <= 16384, got width ", width,
+            " and tile ", tile);
+  PRN_CHECK(lines >= tile && lines <= (int64_t(1) << 27) / width, "line-scan web: expected tile <= lines and ",
+            "lines x width <= 2^27 pixels, got ", lines, " lines of width ", width, " and tile ", tile);
+  PRN_CHECK(defects >= 0, "line-scan web: expected defects >= 0, got ", defects);
+  PRN_CHECK(defects == 0 || !kinds.empty(), "line-scan web: ", defects, " defects asked but no defect kinds given");
+  check_kinds(kinds);
+  // Tile-sized cells below the first `tile` lines (the stream starts clean),
+  // spread over the width as the dataset generator's are; one defect per cell.
+  const int T = static_cast<int>(tile), W = static_cast<int>(width), L = static_cast<int>(lines);
+  const int nc = W / T, rows = L / T - 1;
+  const int64_t available = static_cast<int64_t>(nc) * rows;
+  PRN_CHECK(defects <= available, "line-scan web: ", defects, " defects need as many cells of ", tile, " x ", tile,
+            "; a web of ", lines, " lines x ", width, " has ", available, " (its first ", tile,
+            " lines stay clean): give fewer defects, more lines or a smaller tile");
+  std::vector<cv::Rect> cells;
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < nc; ++c)
+      cells.emplace_back(nc == 1 ? (W - T) / 2 : c * (W - T) / (nc - 1), T + r * T, T, T);
+  Rng rng{seed * 0x2545f4914f6cdd1dULL + 0x3eb5ULL};
+  for (int64_t i = 0; i < defects; ++i) // partial Fisher-Yates: the first `defects` cells
+    std::swap(cells[static_cast<size_t>(i)], cells[static_cast<size_t>(rng.integer(i, available - 1))]);
+  cells.resize(static_cast<size_t>(defects));
+  std::sort(cells.begin(), cells.end(),
+            [](const cv::Rect &a, const cv::Rect &b) { return std::tie(a.y, a.x) < std::tie(b.y, b.x); });
+
+  auto rgb = render_texture_web(texture, lines, width, tile, seed).permute({1, 2, 0}).contiguous();
+  cv::Mat web(L, W, CV_32FC3, rgb.data_ptr<float>()); // planted in place
+  const DefectStyle style = defect_style(web);
+  LineScanWeb out;
+  for (size_t i = 0; i < cells.size(); ++i) {
+    const std::string &kind = kinds[i % kinds.size()]; // cycled along the web
+    const auto [bbox, pixels] = plant_in_cell(kind, web, cells[i], tile, rng, style, cv::Mat(), 0);
+    out.defects.push_back({kind, bbox.x, bbox.y, bbox.width, bbox.height, pixels});
+  }
+  out.rgb8 = line_camera(rgb.permute({2, 0, 1}), seed).permute({1, 2, 0}).contiguous();
+  return out;
 }
 
 } // namespace prn::data

@@ -73,4 +73,36 @@ struct LineScanOptions {
 std::string write_linescan_dataset(const std::string &out_dir, const std::string &category,
                                    const LineScanOptions &options);
 
+// A defect planted by render_linescan_web: its kind and the bounding box of its
+// mask in web pixels (x along the camera line, y = the web line), and the
+// mask's pixel count.
+struct PlantedDefect {
+  std::string kind;
+  int64_t x = 0, y = 0, width = 0, height = 0;
+  int64_t area = 0;
+};
+
+struct LineScanWeb {
+  torch::Tensor rgb8; // (lines, width, 3) uint8 RGB, as the camera saw it
+  std::vector<PlantedDefect> defects; // in web order (y, then x)
+};
+
+// A whole web as a line camera sees it, for streaming: the texture rendered as
+// write_linescan_dataset renders it (render_texture_web, then line_camera, with
+// the same seed), with `defects` defects planted by the same code, so they are
+// sized as the dataset's are for this tile (a model trained on that dataset
+// finds them). The web below its first `tile` lines (which stay clean, so a
+// stream starts clean) is a grid of tile x tile cells, floor(width / tile) per
+// row spread over the width; the defects go into distinct cells drawn at
+// random, each inside its cell's inner box (tile/8 margin), kinds cycled in web
+// order. Defects are listed in web order. A defect changes pixels of its cell's
+// inner box only (its mask, and a faint fringe of at most a few pixels around
+// it): elsewhere the web equals the one rendered with defects = 0. Deterministic for
+// the arguments. Throws prn::Error naming the value for tile outside [32, 4096],
+// width outside [tile, 16384], lines < tile or lines x width > 2^27, negative
+// defects, more defects than cells, an unknown or repeated kind, no kinds with
+// defects > 0, or an unreadable texture.
+LineScanWeb render_linescan_web(const std::string &texture, int64_t width, int64_t lines, int64_t tile,
+                                int64_t defects, const std::vector<std::string> &kinds, uint64_t seed);
+
 } // namespace prn::data
