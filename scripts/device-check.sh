@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # On a machine with an NVIDIA GPU, PyTorch (python3), nvcc, meson and ninja:
 # builds with the CUDA kernels, runs the CUDA tests and the core benchmark on
-# the GPU. Output files go to $OUT (or out/device). GoogleTest comes from
+# the GPU, and the element's benchmark and tests where GStreamer is there. Output files go to $OUT (or out/device). GoogleTest comes from
 # .device/gtest (scripts/device-prepare.sh) when the machine has none.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,4 +20,10 @@ PRN_TEST_PYTHON="$(command -v python3)" PRN_FIXTURE_SCRIPT="$root/tests/fixtures
 rc=$?
 set -e
 build-gpu/bench/prn-bench-core --device cuda --batches 1,8,32,64 --repeats 5 2>&1 | tee "$out/bench-gpu.md"
+# The GStreamer element on the GPU, where the machine has GStreamer's development files.
+if [ -x build-gpu/bench/prn-bench-element ]; then
+  meson devenv -C build-gpu ./bench/prn-bench-element --device cuda --batch-size 32 \
+    --widths 2048,4096,8192,16384 2>&1 | tee "$out/bench-element-gpu.md"
+  meson test -C build-gpu --suite gst --no-rebuild --print-errorlogs 2>&1 | tail -n 20 | tee "$out/gst-tests.txt"
+fi
 exit $rc
