@@ -47,7 +47,7 @@ torch::Tensor Engine::score_tiles(const torch::Tensor &tiles) {
   const auto t0 = std::chrono::steady_clock::now();
   torch::InferenceMode guard;
   torch::Tensor maps = bundle_.model->anomaly_map(tiles.to(device_, /*non_blocking=*/false)).to(torch::kCPU);
-  call_total_ += std::chrono::steady_clock::now() - t0;
+  call_total_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
   ++calls_;
   return maps;
 }
@@ -152,7 +152,8 @@ void Engine::set_pixel_threshold(float t) {
 int64_t Engine::rows_held() const { return scanner_ ? scanner_->max_rows_held() + 1 : 0; }
 
 std::chrono::nanoseconds Engine::call_time() const {
-  return calls_ ? std::chrono::nanoseconds(call_total_.count() / calls_) : std::chrono::nanoseconds(0);
+  const int64_t n = calls_;
+  return n ? std::chrono::nanoseconds(call_total_ns_ / n) : std::chrono::nanoseconds(0);
 }
 
 } // namespace prn::gst

@@ -10,6 +10,7 @@
 
 #include <torch/torch.h>
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <cstdint>
@@ -94,8 +95,8 @@ private:
   std::deque<int64_t> pending_rows_; // rows of each buffer pushed, not yet taken (FIFO)
   int64_t rows_pushed_ = 0, rows_taken_ = 0;
   std::deque<BufferResult> frames_; // frame mode: scored buffers not yet taken
-  int64_t calls_ = 0;
-  std::chrono::nanoseconds call_total_{0};
+  // Read by the LATENCY query from another thread than the one scoring.
+  std::atomic<int64_t> calls_{0}, call_total_ns_{0};
 };
 
 // "auto" -> CUDA when LibTorch sees a GPU, else CPU; "cpu"; "cuda"; "cuda:N".

@@ -35,6 +35,7 @@
 #include "engine.h"
 #include "prnanomaly-messages.h"
 #include "prnanomaly-props.h"
+#include "prnanomaly-worker.h"
 
 #include <prnanomaly/gstprnanomalymeta.h>
 
@@ -67,6 +68,7 @@ struct PrnAnomalyState {
   prn::gst::RowClock clock;                 /* web row -> timestamp */
   float applied_pixel_threshold = -1.f;
   gboolean latency_posted = FALSE;
+  std::unique_ptr<prn::gst::InferenceWorker> worker; /* max-inflight > 0, from start() to stop() */
 };
 
 struct _GstPrnAnomaly {
@@ -129,6 +131,8 @@ static GstFlowReturn
 drain (GstPrnAnomaly * self)
 {
   PrnAnomalyState *s = self->state;
+  if (s->worker)
+    s->worker->wait_idle (); /* from here on only this thread touches the engine */
   if (!s->engine || s->pending.empty ())
     return GST_FLOW_OK;
   GstFlowReturn ret = GST_FLOW_OK;
@@ -145,114 +149,13 @@ drain (GstPrnAnomaly * self)
   return ret;
 }
 
-static gboolean
-gst_prn_anomaly_start (GstBaseTransform * trans)
-{
-  GstPrnAnomaly *self = GST_PRN_ANOMALY (trans);
-  PrnAnomalyState *s = self->state;
-  prn::gst::EngineSettings settings;
-  GST_OBJECT_LOCK (self);
-  settings = prn::gst::engine_settings (s->props);
-  GST_OBJECT_UNLOCK (self);
-
-  if (settings.model.empty ()) {
-    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-        ("No model bundle: set the 'model' property to a file written by prn-train."), (NULL));
-    return FALSE;
-  }
-  try {
-    s->engine = std::make_unique<prn::gst::Engine> (settings);
-  } catch (const prn::Error &e) {
-    const bool missing = !g_file_test (settings.model.c_str (), G_FILE_TEST_EXISTS);
-    if (missing)
-      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-          ("Model bundle \"%s\" does not exist.", settings.model.c_str ()), ("%s", e.what ()));
-    else
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-          ("Could not load the model bundle \"%s\" on device \"%s\": %s", settings.model.c_str (),
-              settings.device.c_str (), e.what ()), ("%s", e.what ()));
-    return FALSE;
-  } catch (const std::exception &e) {
-    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-        ("Could not load the model bundle \"%s\".", settings.model.c_str ()), ("%s", e.what ()));
-    return FALSE;
-  }
-  GST_INFO_OBJECT (self, "model %s (input %" G_GINT64_FORMAT " px) on %s",
-      s->engine->model_id ().c_str (), s->engine->model_size (), s->engine->device_name ().c_str ());
-  GST_OBJECT_LOCK (self);
-  s->props.model_id = s->engine->model_id ();
-  GST_OBJECT_UNLOCK (self);
-  s->latency_posted = FALSE;
-  s->applied_pixel_threshold = -1.f;
-  return TRUE;
-}
-
-static gboolean
-gst_prn_anomaly_stop (GstBaseTransform * trans)
-{
-  GstPrnAnomaly *self = GST_PRN_ANOMALY (trans);
-  if (self->state->engine && self->state->engine->calls () > 0)
-    GST_INFO_OBJECT (self, "%" G_GINT64_FORMAT " model calls, %.2f ms each on average",
-        self->state->engine->calls (), self->state->engine->call_time ().count () / 1e6);
-  drop_pending (self);
-  self->state->clock.reset ();
-  self->state->engine.reset ();
-  self->state->have_info = FALSE;
-  return TRUE;
-}
-
-static gboolean
-gst_prn_anomaly_set_caps (GstBaseTransform * trans, GstCaps * incaps, GstCaps * outcaps)
-{
-  GstPrnAnomaly *self = GST_PRN_ANOMALY (trans);
-  PrnAnomalyState *s = self->state;
-  GstVideoInfo info;
-  if (!gst_video_info_from_caps (&info, incaps)) {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Unusable caps."), ("%" GST_PTR_FORMAT, incaps));
-    return FALSE;
-  }
-  s->info = info;
-  s->have_info = TRUE;
-  try {
-    restart_web (self);
-  } catch (const std::exception &e) {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Cannot score %s video of width %d: %s",
-            GST_VIDEO_INFO_NAME (&info), GST_VIDEO_INFO_WIDTH (&info), e.what ()), (NULL));
-    return FALSE;
-  }
-  GST_DEBUG_OBJECT (self, "web of %d px %s, %d rows per buffer", GST_VIDEO_INFO_WIDTH (&info),
-      GST_VIDEO_INFO_NAME (&info), GST_VIDEO_INFO_HEIGHT (&info));
-  return TRUE;
-}
-
+/* Takes a camera buffer: its rows go to the engine, the buffer waits in
+ * `pending` until its rows are final. Runs in the streaming thread, or in the
+ * worker with max-inflight. */
 static GstFlowReturn
-gst_prn_anomaly_submit_input_buffer (GstBaseTransform * trans, gboolean is_discont, GstBuffer * input)
+ingest (GstPrnAnomaly * self, GstBuffer * input)
 {
-  GstPrnAnomaly *self = GST_PRN_ANOMALY (trans);
   PrnAnomalyState *s = self->state;
-  if (!s->have_info || !s->engine) {
-    gst_buffer_unref (input);
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Buffer before caps."), (NULL));
-    return GST_FLOW_NOT_NEGOTIATED;
-  }
-  /* Downstream asked to renegotiate (the default submit_input_buffer does this). */
-  if (!gst_base_transform_reconfigure (trans)) {
-    gst_buffer_unref (input);
-    return GST_FLOW_NOT_NEGOTIATED;
-  }
-  /* Rows were lost upstream: the web is no longer continuous. (The base class's
-   * is_discont stays set once raised when generate_output is overridden, so the
-   * buffer's own flag is what counts.) */
-  (void) is_discont;
-  if (GST_BUFFER_IS_DISCONT (input) && !s->pending.empty ()) {
-    GST_INFO_OBJECT (self, "discontinuity: scoring the held rows and starting a new web");
-    GstFlowReturn ret = drain (self);
-    if (ret != GST_FLOW_OK) {
-      gst_buffer_unref (input);
-      return ret;
-    }
-  }
-
   float pixel_threshold;
   GST_OBJECT_LOCK (self);
   pixel_threshold = s->props.pixel_threshold;
@@ -295,12 +198,153 @@ gst_prn_anomaly_submit_input_buffer (GstBaseTransform * trans, gboolean is_disco
   return GST_FLOW_OK;
 }
 
+/* The worker's job: ingest, then push every buffer that is ready. */
+static GstFlowReturn
+ingest_and_push (GstPrnAnomaly * self, GstBuffer * input)
+{
+  PrnAnomalyState *s = self->state;
+  GstFlowReturn ret = ingest (self, input);
+  try {
+    while (ret == GST_FLOW_OK && s->engine->ready ())
+      ret = gst_pad_push (GST_BASE_TRANSFORM_SRC_PAD (self), finish_buffer (self));
+  } catch (const std::exception &e) {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Scoring failed."), ("%s", e.what ()));
+    ret = GST_FLOW_ERROR;
+  }
+  return ret;
+}
+
+static gboolean
+gst_prn_anomaly_start (GstBaseTransform * trans)
+{
+  GstPrnAnomaly *self = GST_PRN_ANOMALY (trans);
+  PrnAnomalyState *s = self->state;
+  prn::gst::EngineSettings settings;
+  GST_OBJECT_LOCK (self);
+  settings = prn::gst::engine_settings (s->props);
+  GST_OBJECT_UNLOCK (self);
+
+  if (settings.model.empty ()) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+        ("No model bundle: set the 'model' property to a file written by prn-train."), (NULL));
+    return FALSE;
+  }
+  try {
+    s->engine = std::make_unique<prn::gst::Engine> (settings);
+  } catch (const prn::Error &e) {
+    const bool missing = !g_file_test (settings.model.c_str (), G_FILE_TEST_EXISTS);
+    if (missing)
+      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+          ("Model bundle \"%s\" does not exist.", settings.model.c_str ()), ("%s", e.what ()));
+    else
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+          ("Could not load the model bundle \"%s\" on device \"%s\": %s", settings.model.c_str (),
+              settings.device.c_str (), e.what ()), ("%s", e.what ()));
+    return FALSE;
+  } catch (const std::exception &e) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("Could not load the model bundle \"%s\".", settings.model.c_str ()), ("%s", e.what ()));
+    return FALSE;
+  }
+  GST_INFO_OBJECT (self, "model %s (input %" G_GINT64_FORMAT " px) on %s",
+      s->engine->model_id ().c_str (), s->engine->model_size (), s->engine->device_name ().c_str ());
+  GST_OBJECT_LOCK (self);
+  s->props.model_id = s->engine->model_id ();
+  GST_OBJECT_UNLOCK (self);
+  s->latency_posted = FALSE;
+  s->applied_pixel_threshold = -1.f;
+  GST_OBJECT_LOCK (self);
+  const guint max_inflight = s->props.max_inflight;
+  GST_OBJECT_UNLOCK (self);
+  if (max_inflight > 0)
+    s->worker = std::make_unique<prn::gst::InferenceWorker> (max_inflight,
+        [self] (GstBuffer * b) { return ingest_and_push (self, b); });
+  return TRUE;
+}
+
+static gboolean
+gst_prn_anomaly_stop (GstBaseTransform * trans)
+{
+  GstPrnAnomaly *self = GST_PRN_ANOMALY (trans);
+  if (self->state->engine && self->state->engine->calls () > 0)
+    GST_INFO_OBJECT (self, "%" G_GINT64_FORMAT " model calls, %.2f ms each on average",
+        self->state->engine->calls (), self->state->engine->call_time ().count () / 1e6);
+  self->state->worker.reset (); /* joins: the pads are flushing, a push returns */
+  drop_pending (self);
+  self->state->clock.reset ();
+  self->state->engine.reset ();
+  self->state->have_info = FALSE;
+  return TRUE;
+}
+
+static gboolean
+gst_prn_anomaly_set_caps (GstBaseTransform * trans, GstCaps * incaps, GstCaps * outcaps)
+{
+  GstPrnAnomaly *self = GST_PRN_ANOMALY (trans);
+  PrnAnomalyState *s = self->state;
+  (void) outcaps; /* in place: the same caps */
+  GstVideoInfo info;
+  if (!gst_video_info_from_caps (&info, incaps)) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Unusable caps."), ("%" GST_PTR_FORMAT, incaps));
+    return FALSE;
+  }
+  s->info = info;
+  s->have_info = TRUE;
+  try {
+    restart_web (self);
+  } catch (const std::exception &e) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Cannot score %s video of width %d: %s",
+            GST_VIDEO_INFO_NAME (&info), GST_VIDEO_INFO_WIDTH (&info), e.what ()), (NULL));
+    return FALSE;
+  }
+  GST_DEBUG_OBJECT (self, "web of %d px %s, %d rows per buffer", GST_VIDEO_INFO_WIDTH (&info),
+      GST_VIDEO_INFO_NAME (&info), GST_VIDEO_INFO_HEIGHT (&info));
+  return TRUE;
+}
+
+static GstFlowReturn
+gst_prn_anomaly_submit_input_buffer (GstBaseTransform * trans, gboolean is_discont, GstBuffer * input)
+{
+  GstPrnAnomaly *self = GST_PRN_ANOMALY (trans);
+  PrnAnomalyState *s = self->state;
+  if (!s->have_info || !s->engine) {
+    gst_buffer_unref (input);
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("Buffer before caps."), (NULL));
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+  /* Downstream asked to renegotiate (the default submit_input_buffer does this). */
+  if (!gst_base_transform_reconfigure (trans)) {
+    gst_buffer_unref (input);
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+  /* Rows were lost upstream: the web is no longer continuous. (The base class's
+   * is_discont stays set once raised when generate_output is overridden, so the
+   * buffer's own flag is what counts.) */
+  (void) is_discont;
+  if (GST_BUFFER_IS_DISCONT (input) && s->worker)
+    s->worker->wait_idle ();
+  if (GST_BUFFER_IS_DISCONT (input) && !s->pending.empty ()) {
+    GST_INFO_OBJECT (self, "discontinuity: scoring the held rows and starting a new web");
+    GstFlowReturn ret = drain (self);
+    if (ret != GST_FLOW_OK) {
+      gst_buffer_unref (input);
+      return ret;
+    }
+  }
+
+  if (s->worker)
+    return s->worker->submit (input);
+  return ingest (self, input);
+}
+
 static GstFlowReturn
 gst_prn_anomaly_generate_output (GstBaseTransform * trans, GstBuffer ** outbuf)
 {
   GstPrnAnomaly *self = GST_PRN_ANOMALY (trans);
   PrnAnomalyState *s = self->state;
   *outbuf = NULL;
+  if (s->worker) /* the worker pushes; report what it met */
+    return s->worker->flow ();
   if (!s->engine || s->pending.empty ())
     return GST_FLOW_OK;
   try {
@@ -324,7 +368,15 @@ gst_prn_anomaly_sink_event (GstBaseTransform * trans, GstEvent * event)
       /* Held rows belong to the old caps / segment: score them and send them first. */
       drain (self);
       break;
+    case GST_EVENT_FLUSH_START:
+      if (self->state->worker)
+        self->state->worker->set_flushing (true);
+      break;
     case GST_EVENT_FLUSH_STOP:
+      if (self->state->worker) {
+        self->state->worker->wait_idle ();
+        self->state->worker->set_flushing (false);
+      }
       restart_web (self);
       break;
     default:
@@ -355,6 +407,17 @@ gst_prn_anomaly_query (GstBaseTransform * trans, GstPadDirection direction, GstQ
     max += ours;
   gst_query_set_latency (query, live, min, max);
   return TRUE;
+}
+
+static GstStateChangeReturn
+gst_prn_anomaly_change_state (GstElement * element, GstStateChange transition)
+{
+  GstPrnAnomaly *self = GST_PRN_ANOMALY (element);
+  /* A streaming thread waiting for room in the worker's queue holds the stream
+   * lock the pad deactivation needs: wake it first. */
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY && self->state->worker)
+    self->state->worker->set_flushing (true);
+  return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
 }
 
 static void
@@ -418,6 +481,7 @@ gst_prn_anomaly_class_init (GstPrnAnomalyClass * klass)
       "score and region metadata (GstPrnAnomalyMeta). Example: gst-launch-1.0 -m filesrc location=web.png ! "
       "pngdec ! videoconvert ! video/x-raw,format=GRAY8 ! prnanomaly model=model.prn ! videoconvert ! "
       "prnoverlay ! videoconvert ! pngenc ! filesink location=scored.png", "prnanomaly developers");
+  element_class->change_state = GST_DEBUG_FUNCPTR (gst_prn_anomaly_change_state);
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
 

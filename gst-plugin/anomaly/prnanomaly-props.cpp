@@ -87,6 +87,11 @@ install_properties (GObjectClass * klass)
   g_object_class_install_property (klass, PROP_MESSAGES,
       g_param_spec_enum ("messages", "Messages", "Element messages posted on the bus",
           GST_TYPE_PRN_ANOMALY_MESSAGES, DEFAULT_PROP_MESSAGES, playing));
+  g_object_class_install_property (klass, PROP_MAX_INFLIGHT,
+      g_param_spec_uint ("max-inflight", "Maximum buffers in flight",
+          "0: score in the streaming thread. N > 0: score on a worker thread of the element that pushes "
+          "buffers downstream as soon as their rows are final; upstream waits only while N buffers are queued",
+          0, 1024, DEFAULT_PROP_MAX_INFLIGHT, ready));
   g_object_class_install_property (klass, PROP_MODEL_ID,
       g_param_spec_string ("model-id", "Model id", "Id of the loaded bundle's weights (after READY->PAUSED)",
           NULL, (GParamFlags) (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
@@ -116,6 +121,7 @@ set_prop (PrnAnomalySettings & s, guint id, const GValue * value)
     case PROP_MIN_REGION_AREA: s.min_region_area = g_value_get_uint (value); return true;
     case PROP_MAX_REGION_ROWS: s.max_region_rows = g_value_get_uint (value); return true;
     case PROP_MESSAGES: s.messages = g_value_get_enum (value); return true;
+    case PROP_MAX_INFLIGHT: s.max_inflight = g_value_get_uint (value); return true;
     default: return false;
   }
 }
@@ -136,6 +142,7 @@ get_prop (const PrnAnomalySettings & s, guint id, GValue * value)
     case PROP_MIN_REGION_AREA: g_value_set_uint (value, s.min_region_area); return true;
     case PROP_MAX_REGION_ROWS: g_value_set_uint (value, s.max_region_rows); return true;
     case PROP_MESSAGES: g_value_set_enum (value, s.messages); return true;
+    case PROP_MAX_INFLIGHT: g_value_set_uint (value, s.max_inflight); return true;
     case PROP_MODEL_ID: g_value_set_string (value, s.model_id.empty () ? NULL : s.model_id.c_str ()); return true;
     default: return false;
   }

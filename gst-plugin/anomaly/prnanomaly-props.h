@@ -31,6 +31,7 @@ enum {
   PROP_MIN_REGION_AREA,
   PROP_MAX_REGION_ROWS,
   PROP_MESSAGES,
+  PROP_MAX_INFLIGHT,
   PROP_MODEL_ID,
 };
 
@@ -46,6 +47,7 @@ enum {
 #define DEFAULT_PROP_MIN_REGION_AREA 16
 #define DEFAULT_PROP_MAX_REGION_ROWS 0
 #define DEFAULT_PROP_MESSAGES 1 /* regions */
+#define DEFAULT_PROP_MAX_INFLIGHT 0
 
 struct PrnAnomalySettings {
   std::string model;
@@ -60,6 +62,7 @@ struct PrnAnomalySettings {
   unsigned min_region_area = DEFAULT_PROP_MIN_REGION_AREA;
   unsigned max_region_rows = DEFAULT_PROP_MAX_REGION_ROWS;
   int messages = DEFAULT_PROP_MESSAGES;
+  unsigned max_inflight = DEFAULT_PROP_MAX_INFLIGHT;
   std::string model_id; // read-only, set by start()
 };
 

@@ -67,7 +67,8 @@ TEST(ElementLifecycle, CorruptModelFileIsAnErrorNamingTheFile) {
   char path[] = "/tmp/prn-corrupt-XXXXXX";
   const int fd = mkstemp(path);
   ASSERT_GE(fd, 0);
-  ASSERT_EQ(write(fd, "PK\x03\x04 not a bundle", 19), 19);
+  static const char junk[] = "PK\x03\x04 not a bundle";
+  ASSERT_EQ(write(fd, junk, sizeof junk - 1), static_cast<ssize_t>(sizeof junk - 1));
   close(fd);
   const RunResult r = run_pipeline(std::string("model=") + path);
   unlink(path);
@@ -93,8 +94,10 @@ TEST(ElementLifecycle, CudaWhereThereIsNoneIsAClearErrorNotACrash) {
 }
 
 TEST(ElementLifecycle, HundredPlayingNullCyclesNeitherCrashNorLeak) {
+  for (const char *props : {"", "max-inflight=2"}) {
+  SCOPED_TRACE(props);
   const std::string desc = "videotestsrc is-live=true ! video/x-raw,format=GRAY8,width=96,height=8,framerate=200/1 ! "
-                           "prnanomaly model=\"" + test_bundle() + "\" ! fakesink";
+                           "prnanomaly model=\"" + test_bundle() + "\" " + props + " ! fakesink";
   GstElement *pipeline = gst_parse_launch(desc.c_str(), nullptr);
   ASSERT_NE(pipeline, nullptr);
   long after_10 = 0;
@@ -111,4 +114,5 @@ TEST(ElementLifecycle, HundredPlayingNullCyclesNeitherCrashNorLeak) {
   EXPECT_LT(after_100 - after_10, 64 * 1024) << "resident memory grew from " << after_10 << " to " << after_100
                                              << " KiB over 90 cycles";
   gst_object_unref(pipeline);
+  }
 }

@@ -19,9 +19,10 @@ torch::Tensor defect_web() {
 
 TEST(ElementWeb, ADefectAcrossABufferBorderIsReportedOnceWithItsBox) {
   const torch::Tensor web = defect_web();
+  for (const char *props : {"", "max-inflight=2"}) {
   for (int64_t block : {64, 1}) {
-    SCOPED_TRACE("buffers of " + std::to_string(block) + " rows");
-    GstHarness *h = element_harness();
+    SCOPED_TRACE("buffers of " + std::to_string(block) + " rows, '" + props + "'");
+    GstHarness *h = element_harness(props);
     push_web(h, web, block);
     ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_eos()));
     Output out;
@@ -47,12 +48,15 @@ TEST(ElementWeb, ADefectAcrossABufferBorderIsReportedOnceWithItsBox) {
       ASSERT_NE(m, nullptr);
       ASSERT_EQ(m->heatmap_height, static_cast<guint>(block));
       const int64_t y0 = static_cast<int64_t>(m->row_offset), y1 = y0 + block;
-      if (y0 < kDefect.y + kDefect.h && y1 > kDefect.y)
+      if (y0 < kDefect.y + kDefect.h && y1 > kDefect.y) {
         EXPECT_TRUE(m->anomalous) << "rows " << y0 << ".." << y1;
-      if (y1 < kDefect.y - 256 || y0 > kDefect.y + kDefect.h + 256)
+      }
+      if (y1 < kDefect.y - 256 || y0 > kDefect.y + kDefect.h + 256) {
         EXPECT_FALSE(m->anomalous) << "rows " << y0 << ".." << y1 << " score " << m->score;
+      }
     }
     gst_harness_teardown(h);
+  }
   }
 }
 
@@ -209,6 +213,61 @@ TEST(ElementWeb, ADiscontinuitySendsTheHeldRowsAndStartsANewWeb) {
   ASSERT_EQ(after.buffers.size(), 2u);
   EXPECT_EQ(after.meta(0)->row_offset, 192u) << "rows are numbered across webs";
   EXPECT_TRUE(GST_BUFFER_IS_DISCONT(after.buffers[0]));
+  gst_harness_teardown(h);
+}
+
+TEST(ElementWeb, TheWorkerThreadPushesBuffersWithoutWaitingForTheNextOne) {
+  // A triggered camera may send nothing for a while: with max-inflight the
+  // buffers whose rows are final leave without another buffer coming.
+  GstHarness *h = element_harness("max-inflight=1");
+  const torch::Tensor web = plain_web(384, 128, 17);
+  push_web(h, web, 64); // 6 buffers; the first ones become final while later ones are scored
+  // Pull (blocking) the buffers that must be final once all rows up to 384 - T
+  // are scored: rows < 288 - ... at least the first three buffers.
+  for (int i = 0; i < 3; ++i) {
+    GstBuffer *b = gst_harness_pull(h);
+    ASSERT_NE(b, nullptr) << "buffer " << i << " did not leave without a further push";
+    const GstPrnAnomalyMeta *m = gst_buffer_get_prn_anomaly_meta(b);
+    ASSERT_NE(m, nullptr);
+    EXPECT_EQ(m->row_offset, 64u * i);
+    gst_buffer_unref(b);
+  }
+  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_eos()));
+  for (int i = 3; i < 6; ++i) {
+    GstBuffer *b = gst_harness_pull(h);
+    ASSERT_NE(b, nullptr);
+    EXPECT_EQ(gst_buffer_get_prn_anomaly_meta(b)->row_offset, 64u * i) << "EOS drains the held rows, in order";
+    gst_buffer_unref(b);
+  }
+  gst_harness_teardown(h);
+}
+
+TEST(ElementWeb, AFlushWhileTheWorkerScoresDropsTheOldWebCleanly) {
+  GstHarness *h = element_harness("max-inflight=2");
+  const torch::Tensor web = plain_web(640, 256, 19);
+  gst_harness_set_src_caps_str(h, caps_string("GRAY8", 256, 64).c_str());
+  for (int64_t i = 0; i < 7; ++i)
+    ASSERT_EQ(gst_harness_push(h, gray_buffer(web, 64 * i, 64, i * GST_SECOND)), GST_FLOW_OK);
+  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_flush_start()));
+  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_flush_stop(TRUE)));
+  GstSegment seg;
+  gst_segment_init(&seg, GST_FORMAT_TIME);
+  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_segment(&seg)));
+  Output before;
+  pull_all(h, before); // whatever left before the flush
+  for (int64_t i = 7; i < 10; ++i)
+    ASSERT_EQ(gst_harness_push(h, gray_buffer(web, 64 * i, 64, i * GST_SECOND)), GST_FLOW_OK);
+  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_eos()));
+  std::vector<GstClockTime> after;
+  for (int i = 0; i < 3; ++i) {
+    GstBuffer *b = gst_harness_pull(h);
+    ASSERT_NE(b, nullptr);
+    after.push_back(GST_BUFFER_PTS(b));
+    EXPECT_NE(gst_buffer_get_prn_anomaly_meta(b), nullptr);
+    gst_buffer_unref(b);
+  }
+  EXPECT_EQ(after, (std::vector<GstClockTime>{7 * GST_SECOND, 8 * GST_SECOND, 9 * GST_SECOND}));
+  EXPECT_LE(before.buffers.size(), 7u);
   gst_harness_teardown(h);
 }
 

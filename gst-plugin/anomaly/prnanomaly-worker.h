@@ -1,0 +1,51 @@
+// prnanomaly element: the optional inference thread (max-inflight > 0). The
+// streaming thread hands buffers over and returns at once while fewer than
+// max-inflight wait; the worker scores them and pushes finished buffers
+// downstream itself, so a buffer leaves as soon as its rows are final, even when
+// the camera sends nothing more (triggered cameras).
+#pragma once
+
+#include <gst/gst.h>
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+namespace prn::gst {
+
+class InferenceWorker {
+public:
+  // `process` runs on the worker thread for each buffer, in order, and takes
+  // ownership of it; its flow return is kept when it is not GST_FLOW_OK.
+  InferenceWorker(size_t max_inflight, std::function<GstFlowReturn(GstBuffer *)> process);
+  ~InferenceWorker(); // drops what waits, joins the thread
+  InferenceWorker(const InferenceWorker &) = delete;
+  InferenceWorker &operator=(const InferenceWorker &) = delete;
+
+  // Queues a buffer (ownership passes), blocking while max_inflight buffers wait.
+  // Returns the first non-OK flow a past buffer gave (the buffer is then
+  // dropped), or GST_FLOW_FLUSHING while flushing.
+  GstFlowReturn submit(GstBuffer *buffer);
+  // Blocks until every queued buffer has been processed (or dropped by a flush).
+  void wait_idle();
+  // Flushing: waiting buffers are dropped, submit() returns FLUSHING and waiters
+  // wake up. Leaving it clears the kept flow.
+  void set_flushing(bool flushing);
+  GstFlowReturn flow() const;
+
+private:
+  void run();
+
+  const size_t max_inflight_;
+  std::function<GstFlowReturn(GstBuffer *)> process_;
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<GstBuffer *> queue_;
+  bool busy_ = false, flushing_ = false, quit_ = false;
+  GstFlowReturn flow_ = GST_FLOW_OK;
+  std::thread thread_;
+};
+
+} // namespace prn::gst
