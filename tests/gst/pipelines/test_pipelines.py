@@ -103,7 +103,7 @@ class Pipelines(unittest.TestCase):
         p = subprocess.run(["gst-inspect-1.0", "prnanomaly"], capture_output=True, text=True, timeout=120)
         self.assertEqual(p.returncode, 0, p.stderr)
         for prop in ["model", "device", "mode", "scale", "tile-size", "tile-overlap", "batch-size", "threshold",
-                     "pixel-threshold", "min-region-area", "max-region-rows", "messages", "model-id"]:
+                     "pixel-threshold", "min-region-area", "max-region-rows", "messages", "max-inflight", "model-id"]:
             self.assertRegex(p.stdout, rf"\n  {prop}\s+: \S", f"property {prop} undocumented")
         self.assertIn("gst-launch-1.0", p.stdout)
 
