@@ -49,6 +49,7 @@ struct TrainParams {
   int64_t bn_batches = 20;
   int64_t stop_after = 0; // steps in this invocation; 0: no limit
   std::string device = "cpu";
+  std::string precision = "fp32";
 };
 
 void usage() {
@@ -75,6 +76,8 @@ void usage() {
       "  --threads N          intra-op threads of the model (default: LibTorch's)\n"
       "  --workers N          batch-making threads (default 2)\n"
       "  --device D           cpu | cuda | cuda:N (default cpu)\n"
+      "  --precision P        fp32 | bf16 | fp16: mixed precision of the forward pass (autocast; the loss\n"
+      "                       stays float32; fp16 with dynamic loss scaling, CUDA only) (default fp32)\n"
       "  --checkpoint-every N epochs between checkpoints (default 10)\n"
       "  --resume CKPT        continue a run exactly where its checkpoint stopped\n"
       "  --stop-after N       stop after N steps of this invocation, with a checkpoint (time-sliced training)\n"
@@ -123,6 +126,7 @@ TrainParams parse(int argc, char **argv) {
     else if (a == "--threads") p.threads = static_cast<int>(args.integer());
     else if (a == "--workers") p.workers = static_cast<int>(args.integer());
     else if (a == "--device") p.device = args.value();
+    else if (a == "--precision") p.precision = args.value();
     else if (a == "--checkpoint-every") p.checkpoint_every = args.integer();
     else if (a == "--stop-after") p.stop_after = args.integer();
     else {
@@ -180,6 +184,9 @@ int run(const TrainParams &p) {
   torch::Device device(p.device);
   PRN_CHECK(!device.is_cuda() || torch::cuda::is_available(), "--device ", p.device,
             ": LibTorch sees no CUDA device on this machine");
+  const prn::Precision precision = prn::precision_from_name(p.precision);
+  prn::check_precision(precision, device);
+  prn::LossScaler scaler;
   auto config = prn::ModelConfig::by_name(p.config);
   const int64_t S = config.input_size;
 
@@ -283,7 +290,7 @@ int run(const TrainParams &p) {
   int64_t step = start;
   for (; step < total && !g_stop && (p.stop_after <= 0 || step - start < p.stop_after); ++step) {
     auto batch = queue.next();
-    auto l = prn::train_step(*model, *optimizer, batch.images.to(device), batch.masks.to(device));
+    auto l = prn::train_step(*model, *optimizer, batch.images.to(device), batch.masks.to(device), precision, &scaler);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double ips = static_cast<double>((step - start + 1) * p.recipe.total()) / std::max(secs, 1e-9);
     curves[0].values.push_back(l.total);
@@ -331,7 +338,7 @@ int run(const TrainParams &p) {
   char when[64];
   std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
   bundle.provenance = {{"producer", "prn-train " PRN_VERSION}, {"libtorch", PRN_TORCH_VERSION},
-                       {"seed", std::to_string(p.seed)},         {"dataset_hash", listing.listing_hash()},
+                       {"seed", std::to_string(p.seed)},         {"precision", p.precision},         {"dataset_hash", listing.listing_hash()},
                        {"dataset_layout", listing.layout},       {"steps", std::to_string(total)},
                        {"backbone", p.backbone.empty() ? "random (seeded)" : fs::path(p.backbone).filename().string()},
                        {"created", when}};

@@ -136,7 +136,10 @@ ForwardTrace PrnModelImpl::run(const torch::Tensor &images, bool keep) {
   ForwardTrace t;
   t.features = encoder_->forward(images.contiguous(torch::MemoryFormat::ChannelsLast));
   for (int s = 0; s < 3; ++s)
-    std::tie(t.residuals[s], t.nearest[s]) = ops::nearest_prototype_residual(t.features[s], prototypes_[s]);
+    // In float32 also under autocast (mixed precision): squared differences of
+    // nearby features lose everything in 16 bits. A no-op for float32 features.
+    std::tie(t.residuals[s], t.nearest[s]) =
+        ops::nearest_prototype_residual(t.features[s].to(torch::kFloat32), prototypes_[s]);
   auto ff = fusion_in_->forward(t.features);
   auto fr = fusion_in_->forward(t.residuals);
   for (int s = 0; s < 3; ++s) {

@@ -13,7 +13,9 @@ std::unique_ptr<torch::optim::Adam> make_optimizer(PrnModelImpl &model, double l
 }
 
 StepLosses train_step(PrnModelImpl &model, torch::optim::Optimizer &optimizer, const torch::Tensor &images,
-                      const torch::Tensor &masks) {
+                      const torch::Tensor &masks, Precision precision, LossScaler *scaler) {
+  PRN_CHECK(precision != Precision::Float16 || scaler != nullptr,
+            "train_step: fp16 needs a LossScaler (float16 gradients underflow without loss scaling)");
   const int64_t S = model.config().input_size;
   PRN_CHECK(masks.defined() && masks.dim() == 4 && masks.size(0) == images.size(0) && masks.size(1) == 1 &&
                 masks.size(2) == S && masks.size(3) == S,
@@ -22,13 +24,23 @@ StepLosses train_step(PrnModelImpl &model, torch::optim::Optimizer &optimizer, c
   PRN_CHECK(masks.scalar_type() == torch::kFloat32, "train_step: expected float32 masks, got ", masks.scalar_type());
   model.train(true);
   optimizer.zero_grad();
-  auto logits = model.forward(images);
+  torch::Tensor logits;
+  {
+    AutocastGuard autocast(images.device(), precision);
+    logits = model.forward(images);
+  }
+  logits = logits.to(torch::kFloat32);
   const auto &c = model.config();
   auto parts = prn_loss(logits, masks, c.focal_alpha, c.focal_gamma, c.loss_lambda);
   PRN_CHECK(std::isfinite(parts.total.item<double>()), "train_step: the loss is not finite (", parts.total.item<double>(),
             "); lower the learning rate");
-  parts.total.backward();
-  optimizer.step();
+  if (precision == Precision::Float16) {
+    scaler->scale(parts.total).backward();
+    scaler->step(optimizer, model.trainable_parameters());
+  } else {
+    parts.total.backward();
+    optimizer.step();
+  }
   return {parts.total.item<double>(), parts.focal.item<double>(), parts.smooth_l1.item<double>()};
 }
 

@@ -4,6 +4,7 @@
 #include "prn/model.h"
 #include "prn/ops/nearest_residual.h"
 #include "prn/synthetic.h"
+#include "prn/train_step.h"
 #include "test_util.h"
 
 namespace {
@@ -39,4 +40,26 @@ TEST(Cuda, ModelForwardMatchesCpu) {
   EXPECT_LT((gpu.cpu() - cpu).abs().max().item<double>(), 1e-3);
   // Input on the wrong device: a clear error.
   EXPECT_PRN_ERROR(model->forward(x), "expected a tensor on cuda", "got one on cpu");
+}
+
+TEST(Cuda, MixedPrecisionTrainsOnTheGpu) {
+  if (!torch::cuda::is_available())
+    GTEST_SKIP() << "no CUDA device";
+  const torch::Device gpu(torch::kCUDA, 0);
+  prn::PrnModel model(prn::ModelConfig::light(), 5);
+  const int64_t S = model->config().input_size;
+  model->fit_prototypes(torch::rand({4, 3, S, S}), 5);
+  model->to(gpu);
+  const torch::Tensor x = torch::rand({4, 3, S, S}).to(gpu);
+  torch::Tensor m = torch::zeros({4, 1, S, S});
+  m.narrow(2, 30, 30).narrow(3, 30, 30).fill_(1);
+  m = m.to(gpu);
+  for (prn::Precision p : {prn::Precision::BFloat16, prn::Precision::Float16}) {
+    auto opt = prn::make_optimizer(*model, 1e-3);
+    prn::LossScaler scaler;
+    const torch::Tensor before = model->trainable_parameters()[0].detach().clone();
+    for (int i = 0; i < 4; ++i)
+      EXPECT_TRUE(std::isfinite(prn::train_step(*model, *opt, x, m, p, &scaler).total)) << prn::precision_name(p);
+    EXPECT_FALSE(torch::equal(before, model->trainable_parameters()[0].detach())) << prn::precision_name(p);
+  }
 }

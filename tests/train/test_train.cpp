@@ -209,4 +209,18 @@ TEST(TrainCli, BadOptionsAreNamed) {
   EXPECT_EQ(run(train_bin() + " --data '" + dir.file("nope") + "' --out x.prn > /dev/null 2>&1"), 2);
   EXPECT_EQ(run(train_bin() + " --data d --out x.prn --batch 1,2 > /dev/null 2>&1"), 2);
   EXPECT_EQ(run(train_bin() + " --bogus > /dev/null 2>&1"), 2);
+  EXPECT_EQ(run(train_bin() + " --data d --out x.prn --precision fp8 > /dev/null 2>&1"), 2);
+}
+
+TEST(TrainCli, MixedPrecisionBf16OnTheCpuAndFp16RefusedWithoutCuda) {
+  ASSERT_FALSE(train_bin().empty());
+  prn::test::TempDir dir;
+  const std::string data = make_dataset(dir);
+  ASSERT_EQ(run(train_bin() + " --precision bf16" + common_args(data, dir.file("bf16.prn"))), 0);
+  const prn::Bundle b = prn::load_bundle(dir.file("bf16.prn"));
+  EXPECT_EQ(b.provenance.at("precision"), "bf16");
+  if (!torch::cuda::is_available()) {
+    EXPECT_EQ(run(train_bin() + " --precision fp16" + common_args(data, dir.file("fp16.prn"))), 2);
+    EXPECT_FALSE(std::filesystem::exists(dir.file("fp16.prn")));
+  }
 }

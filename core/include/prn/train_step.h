@@ -1,6 +1,7 @@
 // prnanomaly core: one optimisation step of the PRN objective.
 #pragma once
 
+#include "prn/mixed_precision.h"
 #include "prn/model.h"
 
 #include <torch/torch.h>
@@ -22,8 +23,12 @@ std::unique_ptr<torch::optim::Adam> make_optimizer(PrnModelImpl &model, double l
 // Forward, loss (smooth-L1 + lambda * focal, from the model's config), backward,
 // optimiser step. images (B,3,S,S) in [0,1], masks (B,1,S,S) in [0,1]. Puts the
 // model in training mode (the encoder stays in eval mode).
+// precision: the forward pass under autocast (bf16 or fp16; the loss in
+// float32); fp16 needs `scaler` (dynamic loss scaling). A step the scaler skips
+// (Inf/NaN gradients) still returns its losses.
 StepLosses train_step(PrnModelImpl &model, torch::optim::Optimizer &optimizer, const torch::Tensor &images,
-                      const torch::Tensor &masks);
+                      const torch::Tensor &masks, Precision precision = Precision::Float32,
+                      LossScaler *scaler = nullptr);
 
 // "Precise BatchNorm": re-estimates the running statistics of every BatchNorm
 // outside the frozen encoder as the plain average over `batches` forward passes

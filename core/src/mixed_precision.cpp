@@ -1,0 +1,85 @@
+#include "prn/mixed_precision.h"
+
+#include "prn/error.h"
+
+#include <ATen/autocast_mode.h>
+
+namespace prn {
+
+Precision precision_from_name(const std::string &name) {
+  if (name == "fp32")
+    return Precision::Float32;
+  if (name == "bf16")
+    return Precision::BFloat16;
+  if (name == "fp16")
+    return Precision::Float16;
+  throw Error("precision '" + name + "': expected fp32, bf16 or fp16");
+}
+
+const char *precision_name(Precision p) {
+  switch (p) {
+  case Precision::Float32: return "fp32";
+  case Precision::BFloat16: return "bf16";
+  case Precision::Float16: return "fp16";
+  }
+  return "?";
+}
+
+void check_precision(Precision p, const torch::Device &device) {
+  PRN_CHECK(!(p == Precision::Float16 && !device.is_cuda()), "precision fp16 needs a CUDA device (got ",
+            device.str(), "); use bf16 on the CPU");
+}
+
+AutocastGuard::AutocastGuard(const torch::Device &device, Precision p) {
+  if (p == Precision::Float32)
+    return;
+  check_precision(p, device);
+  type_ = device.type();
+  was_enabled_ = at::autocast::is_autocast_enabled(type_);
+  was_dtype_ = at::autocast::get_autocast_dtype(type_);
+  at::autocast::set_autocast_enabled(type_, true);
+  at::autocast::set_autocast_dtype(type_, p == Precision::BFloat16 ? at::kBFloat16 : at::kHalf);
+  at::autocast::increment_nesting();
+  active_ = true;
+}
+
+AutocastGuard::~AutocastGuard() {
+  if (!active_)
+    return;
+  if (at::autocast::decrement_nesting() == 0)
+    at::autocast::clear_cache();
+  at::autocast::set_autocast_enabled(type_, was_enabled_);
+  at::autocast::set_autocast_dtype(type_, was_dtype_);
+}
+
+LossScaler::LossScaler(double initial, int64_t interval) : scale_(initial), interval_(interval) {
+  PRN_CHECK(initial > 0 && interval >= 1, "LossScaler: expected a positive scale and interval, got ", initial, " and ",
+            interval);
+}
+
+bool LossScaler::step(torch::optim::Optimizer &optimizer, const std::vector<torch::Tensor> &params) {
+  bool finite = true;
+  {
+    torch::NoGradGuard no_grad;
+    for (const torch::Tensor &p : params) {
+      if (!p.grad().defined())
+        continue;
+      p.mutable_grad().div_(scale_);
+      finite = finite && torch::isfinite(p.grad()).all().item<bool>();
+    }
+  }
+  if (!finite) {
+    scale_ *= 0.5;
+    good_ = 0;
+    ++skipped_;
+    return false;
+  }
+  optimizer.step();
+  if (++good_ >= interval_) {
+    scale_ *= 2.0;
+    good_ = 0;
+  }
+  return true;
+}
+
+} // namespace prn
