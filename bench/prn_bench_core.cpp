@@ -6,6 +6,7 @@
 //
 // Each (configuration, batch) runs in a child process of its own so that its
 // peak memory is its own. Prints a Markdown table.
+#include "bench_util.h"
 #include "prn/flops.h"
 #include "prn/model.h"
 
@@ -32,6 +33,9 @@ extern char **environ;
 
 namespace {
 
+using prn::bench::seconds_since;
+using prn::bench::split_list;
+
 struct BenchParams {
   std::vector<std::string> configs{"paper", "light"};
   std::vector<int64_t> batches{1, 8, 32};
@@ -55,16 +59,6 @@ void usage(const char *argv0) {
               argv0);
 }
 
-std::vector<std::string> split(const std::string &s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ','))
-    if (!item.empty())
-      out.push_back(item);
-  return out;
-}
-
 bool parse(int argc, char **argv, BenchParams &p) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -77,10 +71,10 @@ bool parse(int argc, char **argv, BenchParams &p) {
       usage(argv[0]);
       std::exit(0);
     } else if (a == "--configs") {
-      p.configs = split(value());
+      p.configs = split_list(value());
     } else if (a == "--batches") {
       p.batches.clear();
-      for (auto &b : split(value()))
+      for (auto &b : split_list(value()))
         p.batches.push_back(std::stoll(b));
     } else if (a == "--repeats") {
       p.repeats = std::stoi(value());
@@ -117,10 +111,6 @@ long status_kib(const char *field) {
 void sync(const torch::Device &d) {
   if (d.is_cuda())
     torch::cuda::synchronize();
-}
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 // Median seconds of `repeats` runs of fn after one warm-up.

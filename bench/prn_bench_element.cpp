@@ -15,6 +15,7 @@
 // written to a temporary file: speed does not depend on what the weights learnt.
 // The element's plugins must be on GST_PLUGIN_PATH (`meson devenv`). Prints a
 // Markdown table.
+#include "bench_util.h"
 #include "prn/bundle.h"
 #include "prn/stream/line_scanner.h"
 
@@ -49,16 +50,13 @@ struct Params {
   std::exit(rc);
 }
 
+using prn::bench::seconds_since;
+
 std::vector<int64_t> int_list(const std::string &s) {
   std::vector<int64_t> v;
-  std::stringstream ss(s);
-  for (std::string item; std::getline(ss, item, ',');)
+  for (const std::string &item : prn::bench::split_list(s))
     v.push_back(std::stoll(item));
   return v;
-}
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 // Runs the element over `rows` rows of a random web; returns seconds from

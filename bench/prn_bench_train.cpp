@@ -8,6 +8,7 @@
 // The pool is made by the synthetic texture generator (no files needed).
 // Prints a Markdown table; the ratio is the data rate of ONE worker thread over
 // the step rate (prn-train runs --workers of them ahead of the loop).
+#include "bench_util.h"
 #include "train/batcher.h"
 
 #include "prn/synthetic.h"
@@ -21,17 +22,8 @@
 
 namespace {
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-std::vector<std::string> split(const std::string &s) {
-  std::vector<std::string> v;
-  std::stringstream ss(s);
-  for (std::string item; std::getline(ss, item, ',');)
-    v.push_back(item);
-  return v;
-}
+using prn::bench::seconds_since;
+using prn::bench::split_list;
 
 } // namespace
 
@@ -43,11 +35,11 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const bool has_value = i + 1 < argc;
-    if (a == "--configs" && has_value) configs = split(argv[++i]);
+    if (a == "--configs" && has_value) configs = split_list(argv[++i]);
     else if (a == "--steps" && has_value) steps = std::max(1, std::atoi(argv[++i]));
     else if (a == "--device" && has_value) device_name = argv[++i];
     else if (a == "--batch" && has_value) {
-      const auto v = split(argv[++i]);
+      const auto v = split_list(argv[++i]);
       if (v.size() != 3) {
         std::fprintf(stderr, "prn-bench-train: --batch expects N,E,S\n");
         return 2;

@@ -276,10 +276,8 @@ int run(const TrainParams &p) {
   // run again) and the loss curve starts from the whole run's history.
   const std::string metrics_path = p.log_dir + "/metrics.jsonl";
   std::vector<prn::train::StepMetrics> history;
-  if (start > 0) {
-    history = prn::train::read_metrics_log(metrics_path, start);
-    prn::train::cut_metrics_log(metrics_path, start);
-  }
+  if (start > 0)
+    history = prn::train::cut_metrics_log(metrics_path, start);
   std::ofstream log(metrics_path, start > 0 ? std::ios::app : std::ios::trunc);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);

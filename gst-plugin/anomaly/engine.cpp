@@ -94,13 +94,7 @@ void Engine::push(const void *data, int64_t rows, int64_t stride) {
     r.regions = tracker.take_ended(rows);
     for (stream::Region &g : r.regions)
       g.y += rows_pushed_;
-    r.heatmap = r.column_step == 1 ? f.heatmap
-                                   : torch::nn::functional::max_pool1d(
-                                         f.heatmap.unsqueeze(1), torch::nn::functional::MaxPool1dFuncOptions(r.column_step)
-                                                                     .stride(r.column_step)
-                                                                     .ceil_mode(true))
-                                         .squeeze(1)
-                                         .contiguous();
+    r.heatmap = stream::max_pool_columns(f.heatmap, r.column_step);
     frames_.push_back(std::move(r));
   }
   pending_rows_.push_back(rows);

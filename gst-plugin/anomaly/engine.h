@@ -53,12 +53,10 @@ public:
   const std::string &model_id() const { return bundle_.model_id; }
   const Calibration &calibration() const { return bundle_.calibration; }
   int64_t model_size() const { return bundle_.model->config().input_size; }
-  const torch::Device &device() const { return device_; }
   std::string device_name() const { return device_.str(); }
 
   // Starts a new web of `width` pixels of `format` (caps, discontinuities).
   void start_web(int64_t width, stream::PixelFormat format);
-  int64_t width() const { return width_; }
   // Appends one camera buffer (rows of `stride` bytes).
   void push(const void *data, int64_t rows, int64_t stride);
   // End of the web: everything pushed becomes final.
@@ -67,8 +65,6 @@ public:
   bool ready() const;
   // Results of the oldest buffer not yet taken.
   BufferResult take();
-  // Buffers pushed but not taken.
-  size_t pending() const { return pending_rows_.size(); }
 
   void set_pixel_threshold(float t);
   // Worst-case rows a camera row is held before its buffer can go out, beside

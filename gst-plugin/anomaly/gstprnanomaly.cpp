@@ -104,7 +104,6 @@ gst_prn_anomaly_start (GstBaseTransform * trans)
   s->props.model_id = s->engine->model_id ();
   GST_OBJECT_UNLOCK (self);
   s->latency_posted = FALSE;
-  s->applied_pixel_threshold = -1.f;
   GST_OBJECT_LOCK (self);
   const guint max_inflight = s->props.max_inflight;
   GST_OBJECT_UNLOCK (self);

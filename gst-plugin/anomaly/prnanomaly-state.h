@@ -22,7 +22,6 @@ struct PrnAnomalyState {
   gboolean have_info = FALSE;
   std::deque<GstBuffer *> pending;          /* buffers whose rows are held, oldest first */
   prn::gst::RowClock clock;                 /* web row -> timestamp */
-  float applied_pixel_threshold = -1.f;
   gboolean latency_posted = FALSE;
   std::unique_ptr<prn::gst::InferenceWorker> worker; /* max-inflight > 0, from start() to stop() */
 };

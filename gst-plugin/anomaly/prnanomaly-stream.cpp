@@ -8,6 +8,23 @@ GST_DEBUG_CATEGORY_EXTERN (gst_prn_anomaly_debug);
 
 namespace prn::gst {
 
+namespace {
+
+/* The thresholds in force: the properties, or the bundle's calibration (-1). */
+float
+image_threshold (const PrnAnomalySettings & p, const Engine & engine)
+{
+  return p.threshold >= 0 ? p.threshold : (float) engine.calibration ().image_threshold;
+}
+
+float
+pixel_threshold_of (const PrnAnomalySettings & p, const Engine & engine)
+{
+  return p.pixel_threshold >= 0 ? p.pixel_threshold : (float) engine.calibration ().pixel_threshold;
+}
+
+} // namespace
+
 void
 drop_pending (GstPrnAnomaly * self)
 {
@@ -37,10 +54,8 @@ finish_buffer (GstPrnAnomaly * self)
   GST_OBJECT_LOCK (self);
   p = s->props;
   GST_OBJECT_UNLOCK (self);
-
-  const prn::Calibration &cal = s->engine->calibration ();
-  const float threshold = p.threshold >= 0 ? p.threshold : (float) cal.image_threshold;
-  const float pixel_threshold = p.pixel_threshold >= 0 ? p.pixel_threshold : (float) cal.pixel_threshold;
+  const float threshold = image_threshold (p, *s->engine);
+  const float pixel_threshold = pixel_threshold_of (p, *s->engine);
 
   prn::gst::BufferResult r = s->engine->take ();
   GstBuffer *buf = gst_buffer_make_writable (s->pending.front ());
@@ -84,12 +99,10 @@ GstFlowReturn
 ingest (GstPrnAnomaly * self, GstBuffer * input)
 {
   PrnAnomalyState *s = self->state;
-  float pixel_threshold;
+  prn::gst::PrnAnomalySettings p;
   GST_OBJECT_LOCK (self);
-  pixel_threshold = s->props.pixel_threshold;
+  p = s->props;
   GST_OBJECT_UNLOCK (self);
-  if (pixel_threshold < 0)
-    pixel_threshold = (float) s->engine->calibration ().pixel_threshold;
 
   GstVideoFrame frame;
   if (!gst_video_frame_map (&frame, &s->info, input, GST_MAP_READ)) {
@@ -103,10 +116,7 @@ ingest (GstPrnAnomaly * self, GstBuffer * input)
   const int64_t first_row = s->clock.next_row ();
   const int64_t calls_before = s->engine->calls ();
   try {
-    if (pixel_threshold != s->applied_pixel_threshold) {
-      s->engine->set_pixel_threshold (pixel_threshold);
-      s->applied_pixel_threshold = pixel_threshold;
-    }
+    s->engine->set_pixel_threshold (pixel_threshold_of (p, *s->engine));
     s->engine->push (GST_VIDEO_FRAME_PLANE_DATA (&frame, 0), rows, GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0));
   } catch (const std::exception &e) {
     gst_video_frame_unmap (&frame);

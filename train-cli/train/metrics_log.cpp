@@ -47,11 +47,15 @@ std::vector<StepMetrics> read_metrics_log(const std::string &path, int64_t up_to
   return out;
 }
 
-void cut_metrics_log(const std::string &path, int64_t up_to_step) {
+std::vector<StepMetrics> cut_metrics_log(const std::string &path, int64_t up_to_step) {
   std::ostringstream text;
-  for (auto &[line, m] : kept_lines(path, up_to_step))
+  std::vector<StepMetrics> kept;
+  for (auto &[line, m] : kept_lines(path, up_to_step)) {
     text << line << '\n';
+    kept.push_back(m);
+  }
   prn::write_file_atomic(path, text.str());
+  return kept;
 }
 
 std::vector<LossSeries> loss_series(const std::vector<StepMetrics> &entries) {

@@ -21,8 +21,9 @@ struct StepMetrics {
 // the file and line.
 std::vector<StepMetrics> read_metrics_log(const std::string &path, int64_t up_to_step);
 
-// Rewrites `path` atomically with only its lines of step <= up_to_step.
-void cut_metrics_log(const std::string &path, int64_t up_to_step);
+// Rewrites `path` atomically with only its lines of step <= up_to_step and
+// returns them (what read_metrics_log would).
+std::vector<StepMetrics> cut_metrics_log(const std::string &path, int64_t up_to_step);
 
 // total / focal / smooth-l1 series from the entries.
 std::vector<LossSeries> loss_series(const std::vector<StepMetrics> &entries);

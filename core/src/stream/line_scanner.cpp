@@ -214,13 +214,19 @@ ScoredRows LineScanner::take(int64_t n, int64_t column_step) {
   }
   out.heatmap = heat.empty() ? torch::empty({0, width_}) : torch::cat(heat);
   out.row_scores = scores.empty() ? torch::empty({0}) : torch::cat(scores);
-  if (column_step > 1 && n > 0)
-    out.heatmap = F::max_pool1d(out.heatmap.unsqueeze(1),
-                                F::MaxPool1dFuncOptions(column_step).stride(column_step).ceil_mode(true))
-                      .squeeze(1)
-                      .contiguous();
+  if (n > 0)
+    out.heatmap = max_pool_columns(out.heatmap, column_step);
   taken_ += n;
   return out;
+}
+
+torch::Tensor max_pool_columns(const torch::Tensor &rows, int64_t step) {
+  PRN_CHECK(step >= 1, "max_pool_columns: expected a step >= 1, got ", step);
+  if (step == 1)
+    return rows;
+  return F::max_pool1d(rows.unsqueeze(1), F::MaxPool1dFuncOptions(step).stride(step).ceil_mode(true))
+      .squeeze(1)
+      .contiguous();
 }
 
 ScoredFrame score_frame(const torch::Tensor &rgb8, int64_t model_size, int64_t top_k, const TileScorer &scorer) {

@@ -109,6 +109,10 @@ private:
   int64_t tiles_scored_ = 0;
 };
 
+// (rows, W) -> (rows, ceil(W / step)): each column the highest of `step`
+// neighbouring columns (the last group may be narrower). step 1: unchanged.
+torch::Tensor max_pool_columns(const torch::Tensor &rows, int64_t step);
+
 // One independent image (area cameras): resized to S x S, scored, the map
 // resized back. Returns the (H, W) heatmap and the image score.
 struct ScoredFrame {
