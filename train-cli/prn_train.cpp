@@ -7,6 +7,7 @@
 #include "common/progress.h"
 #include "train/batcher.h"
 #include "train/checkpoint.h"
+#include "train/distributed.h"
 #include "train/loss_plot.h"
 #include "train/metrics_log.h"
 
@@ -50,6 +51,7 @@ struct TrainParams {
   int64_t stop_after = 0; // steps in this invocation; 0: no limit
   std::string device = "cpu";
   std::string precision = "fp32";
+  prn::train::DistOptions dist; // data parallel: --world-size, --rank, --local-rank, --master
 };
 
 void usage() {
@@ -81,7 +83,15 @@ void usage() {
       "  --checkpoint-every N epochs between checkpoints (default 10)\n"
       "  --resume CKPT        continue a run exactly where its checkpoint stopped\n"
       "  --stop-after N       stop after N steps of this invocation, with a checkpoint (time-sliced training)\n"
-      "  --log-dir DIR        metrics.jsonl, loss.png, checkpoint.ckpt (default BUNDLE.prn without .prn + '-train')\n");
+      "  --log-dir DIR        metrics.jsonl, loss.png, checkpoint.ckpt (default BUNDLE.prn without .prn + '-train')\n"
+      "data parallel (torch.distributed: gloo on cpu, nccl on cuda; docs/training.md):\n"
+      "  torchrun --nproc-per-node N --no-python prn-train ...   sets all of these; or, per process:\n"
+      "  --world-size N       processes in the run (default WORLD_SIZE, else 1); the --batch total is\n"
+      "                       the global batch, shared equally (it must be divisible by N)\n"
+      "  --rank R             this process, 0 to N-1 (default RANK); rank 0 writes the outputs\n"
+      "  --local-rank L       its GPU for --device cuda (default LOCAL_RANK, else the rank)\n"
+      "  --master ADDR:PORT   where rank 0 hosts the rendezvous (default MASTER_ADDR:MASTER_PORT,\n"
+      "                       else 127.0.0.1:29500)\n");
 }
 
 TrainParams parse(int argc, char **argv) {
@@ -129,6 +139,10 @@ TrainParams parse(int argc, char **argv) {
     else if (a == "--precision") p.precision = args.value();
     else if (a == "--checkpoint-every") p.checkpoint_every = args.integer();
     else if (a == "--stop-after") p.stop_after = args.integer();
+    else if (a == "--world-size") p.dist.world_size = static_cast<int>(args.integer());
+    else if (a == "--rank") p.dist.rank = static_cast<int>(args.integer());
+    else if (a == "--local-rank") p.dist.local_rank = static_cast<int>(args.integer());
+    else if (a == "--master") p.dist.master = args.value();
     else {
       usage();
       throw prn::Error("unknown option '" + a + "'");
@@ -181,12 +195,26 @@ std::string relative(const std::string &root, const std::string &path) {
 int run(const TrainParams &p) {
   if (p.threads > 0)
     torch::set_num_threads(p.threads);
-  torch::Device device(p.device);
+  const auto dist = prn::train::resolve_dist_config(p.dist);
+  const prn::train::Shard shard{dist.rank, dist.world_size};
+  prn::train::check_shard(p.recipe, shard);
+  const bool lead = dist.rank == 0; // rank 0 writes the checkpoints, logs and bundle
+  torch::Device device = prn::train::process_device(p.device, dist);
   PRN_CHECK(!device.is_cuda() || torch::cuda::is_available(), "--device ", p.device,
             ": LibTorch sees no CUDA device on this machine");
   const prn::Precision precision = prn::precision_from_name(p.precision);
   prn::check_precision(precision, device);
   prn::LossScaler scaler;
+  std::shared_ptr<prn::train::ProcessGroup> group;
+  if (dist.world_size > 1) {
+    group = std::make_shared<prn::train::ProcessGroup>(dist, device);
+    if (lead)
+      std::printf("prn-train: data parallel, %d processes (%s, rendezvous %s:%d), %lld images per process and step\n",
+                  dist.world_size, group->backend_name().c_str(), dist.master_addr.c_str(), dist.master_port,
+                  static_cast<long long>(p.recipe.total() / dist.world_size));
+  }
+  if (!lead && !std::freopen("/dev/null", "w", stdout)) // one voice: the other ranks print only their errors
+    throw prn::Error("rank " + std::to_string(dist.rank) + ": cannot redirect stdout to /dev/null");
   auto config = prn::ModelConfig::by_name(p.config);
   const int64_t S = config.input_size;
 
@@ -239,7 +267,7 @@ int run(const TrainParams &p) {
   if (!p.backbone.empty()) {
     model->encoder()->load_torchvision(p.backbone);
     std::printf("  encoder: ImageNet weights from %s\n", p.backbone.c_str());
-  } else {
+  } else if (lead) {
     std::fprintf(stderr,
                  "\n*** WARNING: no --backbone given: the ResNet-18 encoder keeps a RANDOM (seeded) initialisation.\n"
                  "*** Localisation quality will be far below the paper's. Pass torchvision's resnet18 file\n"
@@ -247,6 +275,10 @@ int run(const TrainParams &p) {
   }
   model->fit_prototypes(pool.normals, p.seed);
   model->to(device);
+  if (group) { // every rank starts from rank 0's weights and prototypes, and normalises with the global batch
+    prn::broadcast_model(*model, *group);
+    prn::set_batchnorm_reducer(*model, group);
+  }
   auto optimizer = prn::make_optimizer(*model, p.lr, p.weight_decay);
 
   const int64_t steps_per_epoch = (pool.normals.size(0) + p.recipe.normal - 1) / p.recipe.normal;
@@ -259,7 +291,8 @@ int run(const TrainParams &p) {
                                                           std::to_string(p.recipe.extended) + "," +
                                                           std::to_string(p.recipe.simulated)},
                                             {"prototypes", std::to_string(model->num_prototypes())}};
-  fs::create_directories(p.log_dir);
+  if (lead)
+    fs::create_directories(p.log_dir);
   const std::string ckpt = p.log_dir + "/checkpoint.ckpt";
   int64_t start = 0;
   if (!p.resume.empty()) {
@@ -276,19 +309,25 @@ int run(const TrainParams &p) {
   // run again) and the loss curve starts from the whole run's history.
   const std::string metrics_path = p.log_dir + "/metrics.jsonl";
   std::vector<prn::train::StepMetrics> history;
-  if (start > 0)
+  if (start > 0 && lead)
     history = prn::train::cut_metrics_log(metrics_path, start);
-  std::ofstream log(metrics_path, start > 0 ? std::ios::app : std::ios::trunc);
+  std::ofstream log;
+  if (lead)
+    log.open(metrics_path, start > 0 ? std::ios::app : std::ios::trunc);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   std::vector<prn::train::LossSeries> curves = prn::train::loss_series(history);
-  prn::cli::Progress bar("train", total - start, "step");
-  prn::train::BatchQueue queue(pool, p.recipe, p.seed, start, p.workers, 2 * p.workers);
+  prn::cli::Progress bar("train", total - start, "step", lead ? stderr : stdout);
+  prn::train::BatchQueue queue(pool, p.recipe, p.seed, start, p.workers, 2 * p.workers, shard);
   const auto t0 = std::chrono::steady_clock::now();
   int64_t step = start;
-  for (; step < total && !g_stop && (p.stop_after <= 0 || step - start < p.stop_after); ++step) {
+  bool interrupted = false; // decided together after each step (a rank alone must not skip a collective)
+  for (; step < total && !interrupted && (p.stop_after <= 0 || step - start < p.stop_after); ++step) {
     auto batch = queue.next();
-    auto l = prn::train_step(*model, *optimizer, batch.images.to(device), batch.masks.to(device), precision, &scaler);
+    auto l = prn::train_step(*model, *optimizer, batch.images.to(device), batch.masks.to(device), precision, &scaler,
+                             group.get());
+    // A signal on any rank stops all of them after this same step.
+    interrupted = group ? group->any(g_stop != 0) : g_stop != 0;
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double ips = static_cast<double>((step - start + 1) * p.recipe.total()) / std::max(secs, 1e-9);
     curves[0].values.push_back(l.total);
@@ -300,6 +339,8 @@ int run(const TrainParams &p) {
                   "\"images_per_s\": %.3f}\n",
                   static_cast<long long>(step + 1), double(step + 1) / double(steps_per_epoch), l.total, l.focal,
                   l.smooth_l1, ips);
+    if (!lead)
+      continue;
     log << line << std::flush;
     char extra[160];
     std::snprintf(extra, sizeof extra, "epoch %.1f loss %.4f focal %.4f sl1 %.4f %.1f img/s",
@@ -309,20 +350,26 @@ int run(const TrainParams &p) {
       prn::train::save_checkpoint(ckpt, *model, *optimizer, {step + 1, run_id});
   }
   if (step < total) {
+    if (!lead)
+      return 130;
     prn::train::save_checkpoint(ckpt, *model, *optimizer, {step, run_id});
     std::fprintf(stderr, "\n%s at step %lld of %lld; checkpoint written to %s\n"
                          "continue with the same options plus --resume %s\n",
-                 g_stop ? "interrupted" : "stopped (--stop-after)", static_cast<long long>(step),
+                 interrupted ? "interrupted" : "stopped (--stop-after)", static_cast<long long>(step),
                  static_cast<long long>(total), ckpt.c_str(), ckpt.c_str());
     return 130;
   }
   bar.finish();
   std::printf("  the loop waited %.1f s for batches in all\n", queue.waited_seconds());
 
-  // Precise BatchNorm on training batches, then calibration on the held-out normals.
+  // Precise BatchNorm on training batches (all ranks, each its shares, with
+  // global statistics), then calibration on the held-out normals (rank 0).
   int64_t bn_step = total;
-  prn::recalibrate_batchnorm(*model, [&] { return prn::train::make_batch(pool, p.recipe, p.seed, bn_step++).images.to(device); },
-                             p.bn_batches);
+  prn::recalibrate_batchnorm(
+      *model, [&] { return prn::train::make_batch(pool, p.recipe, p.seed, bn_step++, shard).images.to(device); },
+      p.bn_batches);
+  if (!lead)
+    return 0;
   auto held = load_all(hold_normals, S, false).to(device);
   auto maps = model->anomaly_map(held);
   auto scores = prn::image_scores(maps, config.top_k);
@@ -337,6 +384,7 @@ int run(const TrainParams &p) {
   std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
   bundle.provenance = {{"producer", "prn-train " PRN_VERSION}, {"libtorch", PRN_TORCH_VERSION},
                        {"seed", std::to_string(p.seed)},         {"precision", p.precision},         {"dataset_hash", listing.listing_hash()},
+                       {"processes", std::to_string(dist.world_size)},
                        {"dataset_layout", listing.layout},       {"steps", std::to_string(total)},
                        {"backbone", p.backbone.empty() ? "random (seeded)" : fs::path(p.backbone).filename().string()},
                        {"created", when}};

@@ -29,9 +29,9 @@ MultiSizeAttentionBlockImpl::MultiSizeAttentionBlockImpl(int64_t channels, int64
   }
   const int64_t cat = channels * static_cast<int64_t>(divisors_.size());
   reduce1 = register_module("reduce1", nn::Conv2d(nn::Conv2dOptions(cat, channels, 3).padding(1).bias(false)));
-  bn1 = register_module("bn1", nn::BatchNorm2d(channels));
+  bn1 = register_module("bn1", SyncableBatchNorm2d(channels));
   reduce2 = register_module("reduce2", nn::Conv2d(nn::Conv2dOptions(channels, channels, 3).padding(1).bias(false)));
-  bn2 = register_module("bn2", nn::BatchNorm2d(channels));
+  bn2 = register_module("bn2", SyncableBatchNorm2d(channels));
   shortcut = register_module("shortcut", nn::Conv2d(nn::Conv2dOptions(cat, channels, 1).bias(false)));
 }
 

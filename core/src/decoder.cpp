@@ -1,5 +1,6 @@
 #include "prn/decoder.h"
 
+#include "prn/batchnorm.h"
 #include "prn/error.h"
 
 namespace prn {
@@ -8,14 +9,14 @@ namespace {
 namespace nn = torch::nn;
 
 nn::Sequential conv_bn_relu(int64_t in, int64_t out) {
-  return nn::Sequential(nn::Conv2d(nn::Conv2dOptions(in, out, 3).padding(1).bias(false)), nn::BatchNorm2d(out),
+  return nn::Sequential(nn::Conv2d(nn::Conv2dOptions(in, out, 3).padding(1).bias(false)), SyncableBatchNorm2d(out),
                         nn::ReLU(nn::ReLUOptions().inplace(true)));
 }
 
 nn::Sequential double_conv(int64_t in, int64_t out) {
-  return nn::Sequential(nn::Conv2d(nn::Conv2dOptions(in, out, 3).padding(1).bias(false)), nn::BatchNorm2d(out),
+  return nn::Sequential(nn::Conv2d(nn::Conv2dOptions(in, out, 3).padding(1).bias(false)), SyncableBatchNorm2d(out),
                         nn::ReLU(nn::ReLUOptions().inplace(true)),
-                        nn::Conv2d(nn::Conv2dOptions(out, out, 3).padding(1).bias(false)), nn::BatchNorm2d(out),
+                        nn::Conv2d(nn::Conv2dOptions(out, out, 3).padding(1).bias(false)), SyncableBatchNorm2d(out),
                         nn::ReLU(nn::ReLUOptions().inplace(true)));
 }
 

@@ -1,6 +1,7 @@
 #include "prn/train_step.h"
 
 #include "prn/error.h"
+#include "prn/batchnorm.h"
 #include "prn/loss.h"
 
 namespace prn {
@@ -13,7 +14,7 @@ std::unique_ptr<torch::optim::Adam> make_optimizer(PrnModelImpl &model, double l
 }
 
 StepLosses train_step(PrnModelImpl &model, torch::optim::Optimizer &optimizer, const torch::Tensor &images,
-                      const torch::Tensor &masks, Precision precision, LossScaler *scaler) {
+                      const torch::Tensor &masks, Precision precision, LossScaler *scaler, Reducer *reducer) {
   PRN_CHECK(precision != Precision::Float16 || scaler != nullptr,
             "train_step: fp16 needs a LossScaler (float16 gradients underflow without loss scaling)");
   const int64_t S = model.config().input_size;
@@ -32,16 +33,48 @@ StepLosses train_step(PrnModelImpl &model, torch::optim::Optimizer &optimizer, c
   logits = logits.to(torch::kFloat32);
   const auto &c = model.config();
   auto parts = prn_loss(logits, masks, c.focal_alpha, c.focal_gamma, c.loss_lambda);
-  PRN_CHECK(std::isfinite(parts.total.item<double>()), "train_step: the loss is not finite (", parts.total.item<double>(),
-            "); lower the learning rate");
-  if (precision == Precision::Float16) {
-    scaler->scale(parts.total).backward();
-    scaler->step(optimizer, model.trainable_parameters());
-  } else {
-    parts.total.backward();
-    optimizer.step();
+  auto losses = torch::stack({parts.total, parts.focal, parts.smooth_l1}).detach().to(torch::kFloat32);
+  if (reducer != nullptr && reducer->world_size() > 1) {
+    // Every process runs backward and the all-reduce, so that a non-finite
+    // loss on one process is seen (and refused) by all of them.
+    (precision == Precision::Float16 ? scaler->scale(parts.total) : parts.total).backward();
+    std::vector<torch::Tensor> sums;
+    for (auto &p : model.trainable_parameters())
+      if (p.grad().defined())
+        sums.push_back(p.grad());
+    sums.push_back(losses);
+    reducer->all_reduce_sum(sums);
+    for (auto &g : sums)
+      g.div_(reducer->world_size());
   }
-  return {parts.total.item<double>(), parts.focal.item<double>(), parts.smooth_l1.item<double>()};
+  const auto l = losses.cpu();
+  const double total = l[0].item<double>();
+  PRN_CHECK(std::isfinite(total), "train_step: the loss is not finite (", total, "); lower the learning rate");
+  if (reducer == nullptr || reducer->world_size() <= 1)
+    (precision == Precision::Float16 ? scaler->scale(parts.total) : parts.total).backward();
+  if (precision == Precision::Float16)
+    scaler->step(optimizer, model.trainable_parameters());
+  else
+    optimizer.step();
+  return {total, l[1].item<double>(), l[2].item<double>()};
+}
+
+void set_batchnorm_reducer(PrnModelImpl &model, const std::shared_ptr<Reducer> &reducer) {
+  for (auto &module : model.modules())
+    if (auto *bn = dynamic_cast<SyncableBatchNorm2dImpl *>(module.get()))
+      bn->set_reducer(reducer);
+}
+
+void broadcast_model(PrnModelImpl &model, Reducer &reducer, int root) {
+  PRN_CHECK(root >= 0 && root < reducer.world_size(), "broadcast_model: expected a root rank in [0, ",
+            reducer.world_size(), "), got ", root);
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> tensors;
+  for (auto &p : model.parameters())
+    tensors.push_back(p);
+  for (auto &b : model.buffers())
+    tensors.push_back(b);
+  reducer.broadcast(tensors, root);
 }
 
 void recalibrate_batchnorm(PrnModelImpl &model, const std::function<torch::Tensor()> &next_batch, int64_t batches) {

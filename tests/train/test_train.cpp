@@ -93,47 +93,15 @@ TEST(TrainCheckpoint, RoundTripRestoresModelAndOptimiser) {
 // ---------------------------------------------------------------------------
 // The prn-train binary on a tiny MVTec-layout dataset.
 
-#include "prn/bundle.h"
+#include "cli_fixture.h"
 
-#include <opencv2/imgcodecs.hpp>
+#include "prn/bundle.h"
 
 namespace {
 
-cv::Mat to_png(const torch::Tensor &chw) {
-  auto t = (chw.clamp(0, 1) * 255).round().to(torch::kUInt8).permute({1, 2, 0}).flip(2).contiguous();
-  return cv::Mat(static_cast<int>(t.size(0)), static_cast<int>(t.size(1)), t.size(2) == 3 ? CV_8UC3 : CV_8UC1,
-                 t.data_ptr<uint8_t>())
-      .clone();
-}
-
-std::string make_dataset(const prn::test::TempDir &dir) {
-  namespace fs = std::filesystem;
-  const std::string root = dir.file("tiny");
-  for (const char *d : {"train/good", "test/good", "test/spot", "ground_truth/spot"})
-    fs::create_directories(fs::path(root) / d);
-  prn::SyntheticTextures gen(64, 4);
-  auto normals = gen.normal_images(8);
-  for (int i = 0; i < 6; ++i)
-    cv::imwrite(root + "/train/good/" + std::to_string(i) + ".png", to_png(normals[i]));
-  for (int i = 6; i < 8; ++i)
-    cv::imwrite(root + "/test/good/" + std::to_string(i) + ".png", to_png(normals[i]));
-  auto bad = gen.defective_images(3, prn::DefectKind::Spot);
-  for (int i = 0; i < 3; ++i) {
-    cv::imwrite(root + "/test/spot/00" + std::to_string(i) + ".png", to_png(bad.images[i]));
-    cv::imwrite(root + "/ground_truth/spot/00" + std::to_string(i) + "_mask.png", to_png(bad.masks[i] * 255 / 255));
-  }
-  return root;
-}
-
-std::string train_bin() {
-  const char *b = std::getenv("PRN_TRAIN_BIN");
-  return b ? b : "";
-}
-
-int run(const std::string &cmd) {
-  const int rc = std::system(cmd.c_str());
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
+using prn::test::make_dataset;
+using prn::test::run;
+using prn::test::train_bin;
 
 std::string common_args(const std::string &data, const std::string &out) {
   return " --data '" + data + "' --out '" + out + "' --config light --batch 2,1,1 --steps 4 --seen 1 --lr 1e-3" +

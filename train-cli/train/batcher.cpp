@@ -22,30 +22,52 @@ torch::Tensor light_flip(const torch::Tensor &img, at::Generator &gen) {
   return out;
 }
 
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+
 } // namespace
 
-Batch make_batch(const TrainingPool &pool, const BatchRecipe &recipe, uint64_t seed, int64_t step) {
+void check_shard(const BatchRecipe &recipe, const Shard &shard) {
+  PRN_CHECK(shard.world_size >= 1 && shard.rank >= 0 && shard.rank < shard.world_size, "batch shard: expected a rank in [0, ",
+            shard.world_size, "), got ", shard.rank);
+  PRN_CHECK(recipe.total() % shard.world_size == 0, "the global batch of ", recipe.total(), " images (--batch ",
+            recipe.normal, ",", recipe.extended, ",", recipe.simulated, ") cannot be shared equally by ",
+            shard.world_size, " processes: expected a batch total divisible by the world size ", shard.world_size);
+}
+
+Batch make_batch(const TrainingPool &pool, const BatchRecipe &recipe, uint64_t seed, int64_t step,
+                 const Shard &shard) {
   PRN_CHECK(pool.normals.defined() && pool.normals.size(0) >= 1, "training needs at least one normal image");
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(step));
+  check_shard(recipe, shard);
+  const uint64_t step_seed = splitmix64(seed * 0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(step));
   const int64_t n_normal = pool.normals.size(0);
   const int64_t n_seen = pool.seen_images.defined() ? pool.seen_images.size(0) : 0;
   const int64_t extended = n_seen > 0 ? recipe.extended : 0;
-  const int64_t simulated = recipe.simulated + (recipe.extended - extended);
   const int64_t S = pool.normals.size(2);
+  const int64_t share = recipe.total() / shard.world_size, first = shard.rank * share;
   std::vector<torch::Tensor> images, masks;
-  images.reserve(static_cast<size_t>(recipe.total()));
-  masks.reserve(static_cast<size_t>(recipe.total()));
-  for (int64_t i = 0; i < recipe.normal; ++i) {
-    images.push_back(light_flip(pool.normals[pick(gen, n_normal)], gen));
-    masks.push_back(torch::zeros({1, S, S}));
-  }
-  for (int64_t i = 0; i < extended; ++i) {
-    const int64_t a = pick(gen, n_seen);
-    auto r = augment::extend_anomaly(pool.normals[pick(gen, n_normal)], pool.seen_images[a], pool.seen_masks[a], gen);
-    images.push_back(r.image);
-    masks.push_back(r.mask);
-  }
-  for (int64_t i = 0; i < simulated; ++i) {
+  images.reserve(static_cast<size_t>(share));
+  masks.reserve(static_cast<size_t>(share));
+  for (int64_t i = first; i < first + share; ++i) {
+    // Sample i has its own generator: its content does not depend on which
+    // process makes it.
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(splitmix64(step_seed + static_cast<uint64_t>(i)));
+    if (i < recipe.normal) {
+      images.push_back(light_flip(pool.normals[pick(gen, n_normal)], gen));
+      masks.push_back(torch::zeros({1, S, S}));
+      continue;
+    }
+    if (i < recipe.normal + extended) {
+      const int64_t a = pick(gen, n_seen);
+      auto r = augment::extend_anomaly(pool.normals[pick(gen, n_normal)], pool.seen_images[a], pool.seen_masks[a], gen);
+      images.push_back(r.image);
+      masks.push_back(r.mask);
+      continue;
+    }
     auto base = pool.normals[pick(gen, n_normal)];
     torch::Tensor source = pool.textures.empty() ? pool.normals[pick(gen, n_normal)]
                                                  : pool.textures[static_cast<size_t>(pick(gen, static_cast<int64_t>(pool.textures.size())))];
@@ -57,9 +79,10 @@ Batch make_batch(const TrainingPool &pool, const BatchRecipe &recipe, uint64_t s
 }
 
 BatchQueue::BatchQueue(const TrainingPool &pool, BatchRecipe recipe, uint64_t seed, int64_t first_step, int workers,
-                       int64_t depth)
-    : pool_(pool), recipe_(recipe), seed_(seed), depth_(std::max<int64_t>(depth, 1)), next_out_(first_step),
+                       int64_t depth, Shard shard)
+    : pool_(pool), recipe_(recipe), shard_(shard), seed_(seed), depth_(std::max<int64_t>(depth, 1)), next_out_(first_step),
       next_claim_(first_step) {
+  check_shard(recipe_, shard_);
   for (int i = 0; i < std::max(workers, 1); ++i)
     threads_.emplace_back([this] { work(); });
 }
@@ -87,7 +110,7 @@ void BatchQueue::work() {
       step = next_claim_++;
     }
     try {
-      Batch b = make_batch(pool_, recipe_, seed_, step);
+      Batch b = make_batch(pool_, recipe_, seed_, step, shard_);
       std::lock_guard<std::mutex> lock(mu_);
       ready_.emplace(step, std::move(b));
     } catch (...) {

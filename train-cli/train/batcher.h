@@ -33,17 +33,31 @@ struct Batch {
   torch::Tensor masks;  // (B, 1, S, S)
 };
 
-// Batch `step` of a run with `seed`: a pure function of (seed, step), so a
-// resumed run sees exactly the batches it would have seen. Extended anomalies
-// need seen anomalies; without any, their share goes to simulated ones.
-Batch make_batch(const TrainingPool &pool, const BatchRecipe &recipe, uint64_t seed, int64_t step);
+// The part of the global batch one process of a data-parallel run makes: of
+// the recipe's B = normal + extended + simulated samples (in that order), rank
+// r of W makes samples [r * B / W, (r + 1) * B / W).
+struct Shard {
+  int64_t rank = 0, world_size = 1;
+};
 
-// Makes batches first_step, first_step + 1, ... on `workers` threads, keeping up to `depth` ready; next() returns them in
-// order. Stops its threads when destroyed.
+// Throws prn::Error naming the values unless B is divisible by the world size
+// and the rank is in [0, world size).
+void check_shard(const BatchRecipe &recipe, const Shard &shard);
+
+// Batch `step` of a run with `seed`, or a shard of it: a pure function of
+// (seed, step) whose sample i depends on (seed, step, i) only, so a resumed run
+// sees exactly the batches it would have seen, and the shards of W processes
+// together are the batch of one. Extended anomalies need seen anomalies;
+// without any, their share goes to simulated ones.
+Batch make_batch(const TrainingPool &pool, const BatchRecipe &recipe, uint64_t seed, int64_t step,
+                 const Shard &shard = {});
+
+// Makes batches (this process's shard of them) first_step, first_step + 1, ... on `workers` threads, keeping up to
+// `depth` ready; next() returns them in order. Stops its threads when destroyed.
 class BatchQueue {
 public:
   BatchQueue(const TrainingPool &pool, BatchRecipe recipe, uint64_t seed, int64_t first_step, int workers,
-             int64_t depth);
+             int64_t depth, Shard shard = {});
   ~BatchQueue();
   BatchQueue(const BatchQueue &) = delete;
   BatchQueue &operator=(const BatchQueue &) = delete;
@@ -58,6 +72,7 @@ private:
 
   const TrainingPool &pool_;
   BatchRecipe recipe_;
+  Shard shard_;
   uint64_t seed_;
   int64_t depth_;
   int64_t next_out_, next_claim_;

@@ -1,6 +1,8 @@
 // prnanomaly core: multi-size self-attention.
 #pragma once
 
+#include "prn/batchnorm.h"
+
 #include <torch/torch.h>
 
 #include <cstdint>
@@ -31,7 +33,7 @@ private:
   // Per branch: weights/biases (1, C, p, p) of q, k, v (undefined q/k when d = 1).
   std::vector<std::array<torch::Tensor, 6>> qkv_;
   torch::nn::Conv2d reduce1{nullptr}, reduce2{nullptr}, shortcut{nullptr};
-  torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};
+  SyncableBatchNorm2d bn1{nullptr}, bn2{nullptr};
 };
 TORCH_MODULE(MultiSizeAttentionBlock);
 

@@ -3,6 +3,7 @@
 
 #include "prn/mixed_precision.h"
 #include "prn/model.h"
+#include "prn/reducer.h"
 
 #include <torch/torch.h>
 
@@ -26,9 +27,25 @@ std::unique_ptr<torch::optim::Adam> make_optimizer(PrnModelImpl &model, double l
 // precision: the forward pass under autocast (bf16 or fp16; the loss in
 // float32); fp16 needs `scaler` (dynamic loss scaling). A step the scaler skips
 // (Inf/NaN gradients) still returns its losses.
+// Data parallel (a `reducer` of world size > 1; each process passes its share
+// of the global batch, shares of equal size): between backward and the
+// optimiser step the gradients are averaged over the processes (bucketed
+// all-reduces), so every process takes the same step, the one a single process
+// would take on the whole batch; the returned losses are the global batch's.
+// The model's BatchNorm should be synchronised (set_batchnorm_reducer).
 StepLosses train_step(PrnModelImpl &model, torch::optim::Optimizer &optimizer, const torch::Tensor &images,
                       const torch::Tensor &masks, Precision precision = Precision::Float32,
-                      LossScaler *scaler = nullptr);
+                      LossScaler *scaler = nullptr, Reducer *reducer = nullptr);
+
+// Makes every SyncableBatchNorm2d of the model (all BatchNorm outside the
+// frozen encoder) normalise with the global batch's statistics through
+// `reducer`; nullptr returns to per-process statistics.
+void set_batchnorm_reducer(PrnModelImpl &model, const std::shared_ptr<Reducer> &reducer);
+
+// Gives every process rank `root`'s parameters and buffers (prototypes
+// included). The processes' models must have the same structure and
+// prototype count.
+void broadcast_model(PrnModelImpl &model, Reducer &reducer, int root = 0);
 
 // "Precise BatchNorm": re-estimates the running statistics of every BatchNorm
 // outside the frozen encoder as the plain average over `batches` forward passes
@@ -36,7 +53,9 @@ StepLosses train_step(PrnModelImpl &model, torch::optim::Optimizer &optimizer, c
 // eval mode. The running averages kept during training lag behind a network
 // whose weights still move, and eval-mode outputs with lagging statistics can
 // be far from the training-mode ones; call this after training, on batches
-// drawn like the training batches.
+// drawn like the training batches. Data parallel: call it on every process,
+// each with its share of the batches, after set_batchnorm_reducer: the
+// statistics are then the global batches'.
 void recalibrate_batchnorm(PrnModelImpl &model, const std::function<torch::Tensor()> &next_batch, int64_t batches);
 
 } // namespace prn

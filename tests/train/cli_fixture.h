@@ -1,0 +1,56 @@
+// The prn-train binary on a tiny MVTec-layout dataset: helpers shared by the
+// train suite's CLI tests.
+#pragma once
+
+#include "test_util.h"
+
+#include "prn/synthetic.h"
+
+#include <opencv2/imgcodecs.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <sys/wait.h>
+
+namespace prn::test {
+
+inline cv::Mat to_png(const torch::Tensor &chw) {
+  auto t = (chw.clamp(0, 1) * 255).round().to(torch::kUInt8).permute({1, 2, 0}).flip(2).contiguous();
+  return cv::Mat(static_cast<int>(t.size(0)), static_cast<int>(t.size(1)), t.size(2) == 3 ? CV_8UC3 : CV_8UC1,
+                 t.data_ptr<uint8_t>())
+      .clone();
+}
+
+// 6 normal training images, 2 normal and 3 spot test images with masks, 64 px.
+inline std::string make_dataset(const TempDir &dir) {
+  namespace fs = std::filesystem;
+  const std::string root = dir.file("tiny");
+  for (const char *d : {"train/good", "test/good", "test/spot", "ground_truth/spot"})
+    fs::create_directories(fs::path(root) / d);
+  SyntheticTextures gen(64, 4);
+  auto normals = gen.normal_images(8);
+  for (int i = 0; i < 6; ++i)
+    cv::imwrite(root + "/train/good/" + std::to_string(i) + ".png", to_png(normals[i]));
+  for (int i = 6; i < 8; ++i)
+    cv::imwrite(root + "/test/good/" + std::to_string(i) + ".png", to_png(normals[i]));
+  auto bad = gen.defective_images(3, DefectKind::Spot);
+  for (int i = 0; i < 3; ++i) {
+    cv::imwrite(root + "/test/spot/00" + std::to_string(i) + ".png", to_png(bad.images[i]));
+    cv::imwrite(root + "/ground_truth/spot/00" + std::to_string(i) + "_mask.png", to_png(bad.masks[i] * 255 / 255));
+  }
+  return root;
+}
+
+inline std::string train_bin() {
+  const char *b = std::getenv("PRN_TRAIN_BIN");
+  return b ? b : "";
+}
+
+// Exit status of a shell command (-1 if it did not exit).
+inline int run(const std::string &cmd) {
+  const int rc = std::system(cmd.c_str());
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+} // namespace prn::test

@@ -1,0 +1,3 @@
+// Stand-in for Gloo's header (see README.md in gloo_shim/gloo).
+#pragma once
+#include "gloo/context.h"
