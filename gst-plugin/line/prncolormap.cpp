@@ -1,112 +1,20 @@
-/* prnline: colour maps, each evaluated once into a 256-entry table.
- *
- * jet:     MATLAB's piecewise-linear jet (blue, cyan, yellow, red).
- * inferno: matplotlib's perceptually uniform inferno (black, purple, orange,
- *          pale yellow), as a degree-6 least-squares polynomial fit (within
- *          about 0.02 of matplotlib's table on the 0..1 scale).
- * turbo:   Google's turbo (an improved rainbow), through its published
- *          polynomial approximation (Mikhailov 2019).
- */
+/* prnline: the colour maps of the heatmap overlay. The tables themselves
+ * (jet, inferno, turbo) are computed by prn/ops/colormap_lut.h, a plain C++
+ * header of the core that the colormap_blend op uses too: one implementation,
+ * without prnline linking LibTorch (see docs/ops.md, "Post-processing ops"). */
 #include "prncolormap.h"
 
-#include <algorithm>
-#include <array>
-#include <cmath>
+#include <prn/ops/colormap_lut.h>
 
-namespace {
-
-using Lut = std::array<guint8, 256 * 3>;
-
-struct Rgb {
-  double r, g, b;
-};
-
-Rgb
-jet (double t)
-{
-  auto ramp = [t] (double centre) {
-    return 1.5 - std::fabs (4.0 * t - centre);
-  };
-  return { ramp (3.0), ramp (2.0), ramp (1.0) };
-}
-
-Rgb
-inferno (double t)
-{
-  static constexpr double c[7][3] = {
-    { 0.0002189403691192265, 0.001651004631001012, -0.01948089843709184 },
-    { 0.1065134194856116, 0.5639564367884091, 3.932712388889277 },
-    { 11.60249308247187, -3.972853965665698, -15.9423941062914 },
-    { -41.70399613139459, 17.43639888205313, 44.35414519872813 },
-    { 77.162935699427, -33.40235894210092, -81.80730925738993 },
-    { -71.31942824499214, 32.62606426397723, 73.20951985803202 },
-    { 25.13112622477341, -12.24266895238567, -23.07032500287172 },
-  };
-  double v[3];
-  for (int k = 0; k < 3; k++) {
-    double acc = c[6][k];
-    for (int i = 5; i >= 0; i--)
-      acc = acc * t + c[i][k];
-    v[k] = acc;
-  }
-  return { v[0], v[1], v[2] };
-}
-
-Rgb
-turbo (double t)
-{
-  static constexpr double r[6] = { 0.13572138, 4.61539260, -42.66032258, 132.13108234,
-    -152.94239396, 59.28637943 };
-  static constexpr double g[6] = { 0.09140261, 2.19418839, 4.84296658, -14.18503333,
-    4.27729857, 2.82956604 };
-  static constexpr double b[6] = { 0.10667330, 12.64194608, -60.58204836, 110.36276771,
-    -89.90310912, 27.34824973 };
-  auto poly = [t] (const double *k) {
-    double acc = 0.0;
-    for (int i = 5; i >= 0; i--)
-      acc = acc * t + k[i];
-    return acc;
-  };
-  return { poly (r), poly (g), poly (b) };
-}
-
-guint8
-to_byte (double v)
-{
-  return static_cast<guint8> (std::lround (std::clamp (v, 0.0, 1.0) * 255.0));
-}
-
-template <Rgb (*F) (double)>
-Lut
-make_lut ()
-{
-  Lut lut {};
-  for (int i = 0; i < 256; i++) {
-    const Rgb c = F (i / 255.0);
-    lut[i * 3 + 0] = to_byte (c.r);
-    lut[i * 3 + 1] = to_byte (c.g);
-    lut[i * 3 + 2] = to_byte (c.b);
-  }
-  return lut;
-}
-
-}  // namespace
+static_assert (sizeof (guint8) == sizeof (uint8_t), "the tables are bytes");
 
 const guint8 *
 prn_colormap_lut (PrnColormap colormap)
 {
-  /* C++ guarantees thread-safe, one-time initialisation of these statics. */
-  static const Lut jet_lut = make_lut<jet> ();
-  static const Lut inferno_lut = make_lut<inferno> ();
-  static const Lut turbo_lut = make_lut<turbo> ();
-
-  switch (colormap) {
-    case PRN_COLORMAP_INFERNO:
-      return inferno_lut.data ();
-    case PRN_COLORMAP_TURBO:
-      return turbo_lut.data ();
-    case PRN_COLORMAP_JET:
-    default:
-      return jet_lut.data ();
-  }
+  prn::ops::Colormap map = prn::ops::Colormap::Jet;
+  if (colormap == PRN_COLORMAP_INFERNO)
+    map = prn::ops::Colormap::Inferno;
+  else if (colormap == PRN_COLORMAP_TURBO)
+    map = prn::ops::Colormap::Turbo;
+  return prn::ops::colormap_lut (map).data ();
 }

@@ -5,6 +5,8 @@
  * faint and only a score of 1.0 reaches `alpha`. Pixel (x, y) reads cell
  * column floor(x / heatmap_scale_x) (clamped to the heatmap) and row y, or
  * floor(y * heatmap_height / rows) when the heatmap has another number of rows.
+ * This part is prn::ops::HeatmapBlender (core/include/prn/ops/colormap_blend_core.h),
+ * the CPU twin of the core's colormap_blend op, so both draw identically.
  * Contours: the pixels of the mask (cell score >= pixel_threshold) with a
  * 4-neighbour inside the frame outside the mask; the frame edge itself is not a
  * contour (on a continuous web a defect goes on in the next buffer). Boxes: a
@@ -45,23 +47,42 @@ struct OverlayPainter::Canvas {
   /* Blends `rgb` over the pixel with weight w / 256 (w in 0..256). */
   void blend (guint8 *px, const guint8 *rgb, guint w) const
   {
-    const guint iw = 256 - w;
-    px[r] = static_cast<guint8> ((px[r] * iw + rgb[0] * w + 128) >> 8);
-    px[g] = static_cast<guint8> ((px[g] * iw + rgb[1] * w + 128) >> 8);
-    px[b] = static_cast<guint8> ((px[b] * iw + rgb[2] * w + 128) >> 8);
+    prn::ops::blend_pixel (px, rgb, w, r, g, b);
+  }
+
+  prn::ops::PackedFrame packed () const
+  {
+    prn::ops::PackedFrame f;
+    f.data = data;
+    f.stride = stride;
+    f.width = width;
+    f.height = height;
+    f.pixel_stride = pstride;
+    f.r = r;
+    f.g = g;
+    f.b = b;
+    return f;
   }
 };
 
 namespace {
 
 /* Heatmap row of frame row y. */
-guint
+gsize
 heatmap_row (const GstPrnAnomalyMeta *meta, gint y, gint height)
 {
-  if (meta->heatmap_height == static_cast<guint> (height))
-    return static_cast<guint> (y);
-  const guint64 row = static_cast<guint64> (y) * meta->heatmap_height / height;
-  return static_cast<guint> (std::min<guint64> (row, meta->heatmap_height - 1));
+  return static_cast<gsize> (prn::ops::heatmap_row (y, height, meta->heatmap_height));
+}
+
+prn::ops::HeatmapView
+heatmap_view (const GstPrnAnomalyMeta *meta)
+{
+  prn::ops::HeatmapView v;
+  v.data = gst_prn_anomaly_meta_get_heatmap (meta);
+  v.width = meta->heatmap_width;
+  v.height = meta->heatmap_height;
+  v.scale_x = meta->heatmap_scale_x;
+  return v;
 }
 
 struct Outline {
@@ -105,8 +126,7 @@ OverlayPainter::paint (GstVideoFrame *frame, const GstPrnAnomalyMeta *meta,
     return;
 
   if ((style.heatmap || style.contours) && heatmap_usable (meta)) {
-    map_columns (c, meta);
-    if (style.heatmap && style.alpha > 0.0 && style.lut != nullptr)
+    if (style.heatmap)
       draw_heatmap (c, meta, style);
     if (style.contours)
       draw_contours (c, meta, style);
@@ -116,50 +136,14 @@ OverlayPainter::paint (GstVideoFrame *frame, const GstPrnAnomalyMeta *meta,
 }
 
 void
-OverlayPainter::map_columns (const Canvas &c, const GstPrnAnomalyMeta *meta)
-{
-  columns_.resize (c.width);
-  const double scale = meta->heatmap_scale_x;
-  const guint last = meta->heatmap_width - 1;
-  for (gint x = 0; x < c.width; x++) {
-    const double col = std::floor (x / scale);
-    columns_[x] = col >= last ? last : static_cast<guint> (col);
-  }
-}
-
-void
 OverlayPainter::draw_heatmap (Canvas &c, const GstPrnAnomalyMeta *meta,
     const OverlayStyle &style)
 {
-  const double min = effective_min_score (style, meta);
-  const double span = 1.0 - min;
-  if (!(span > 0.0))
-    return;                     /* nothing can score above the minimum */
-
-  guint weights[256];
-  for (guint i = 0; i < 256; i++)
-    weights[i] = static_cast<guint> (std::lround (style.alpha * i / 255.0 * 256.0));
-
-  const gfloat *heat = gst_prn_anomaly_meta_get_heatmap (meta);
-  cells_.resize (meta->heatmap_width);
-  guint cached_row = G_MAXUINT;
-
-  for (gint y = 0; y < c.height; y++) {
-    const guint row = heatmap_row (meta, y, c.height);
-    if (row != cached_row) {
-      const gfloat *src = heat + static_cast<gsize> (row) * meta->heatmap_width;
-      for (guint j = 0; j < meta->heatmap_width; j++) {
-        const double s = src[j];
-        cells_[j] = s >= min ? static_cast<gint> (std::lround (std::min ((s - min) / span, 1.0) * 255.0)) : -1;
-      }
-      cached_row = row;
-    }
-    for (gint x = 0; x < c.width; x++) {
-      const gint i = cells_[columns_[x]];
-      if (i > 0)
-        c.blend (c.at (x, y), style.lut + 3 * i, weights[i]);
-    }
-  }
+  prn::ops::BlendStyle blend;
+  blend.min_score = effective_min_score (style, meta);
+  blend.alpha = style.alpha;
+  blend.lut = style.lut;
+  blender_.blend (c.packed (), heatmap_view (meta), blend);
 }
 
 void
@@ -172,12 +156,14 @@ OverlayPainter::draw_contours (Canvas &c, const GstPrnAnomalyMeta *meta,
 
   const gfloat *heat = gst_prn_anomaly_meta_get_heatmap (meta);
   const gsize w = c.width;
+  blender_.map_columns (c.width, meta->heatmap_scale_x, meta->heatmap_width);
+  const auto &columns = blender_.columns ();
   mask_.assign (w * c.height, 0);
   for (gint y = 0; y < c.height; y++) {
-    const gfloat *src = heat + static_cast<gsize> (heatmap_row (meta, y, c.height)) * meta->heatmap_width;
+    const gfloat *src = heat + heatmap_row (meta, y, c.height) * meta->heatmap_width;
     guint8 *dst = mask_.data () + y * w;
     for (gsize x = 0; x < w; x++)
-      dst[x] = src[columns_[x]] >= meta->pixel_threshold;
+      dst[x] = src[columns[x]] >= meta->pixel_threshold;
   }
 
   for (gint y = 0; y < c.height; y++) {

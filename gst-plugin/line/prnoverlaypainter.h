@@ -5,6 +5,7 @@
 
 #include <gst/video/video.h>
 #include <prnanomaly/gstprnanomalymeta.h>
+#include <prn/ops/colormap_blend_core.h>
 
 #include <vector>
 
@@ -36,14 +37,15 @@ public:
 private:
   struct Canvas;
 
-  void map_columns (const Canvas &c, const GstPrnAnomalyMeta *meta);
   void draw_heatmap (Canvas &c, const GstPrnAnomalyMeta *meta, const OverlayStyle &style);
   void draw_contours (Canvas &c, const GstPrnAnomalyMeta *meta, const OverlayStyle &style);
   static void draw_boxes (Canvas &c, const GstPrnAnomalyMeta *meta, const OverlayStyle &style);
 
-  /* Scratch space reused across frames (streaming thread only). */
-  std::vector<guint> columns_;  /* heatmap column of each pixel column */
-  std::vector<gint> cells_;     /* LUT index of each cell of one heatmap row, -1: none */
+  /* Scratch space reused across frames (streaming thread only). The blender is
+   * the colormap_blend op's CPU twin (core header, no LibTorch): the heatmap is
+   * drawn by the same code as prn::ops::colormap_blend_; its column map serves
+   * the contours too. */
+  prn::ops::HeatmapBlender blender_;
   std::vector<guint8> mask_;    /* contour mask, one byte per pixel */
 };
 

@@ -5,6 +5,7 @@
 #include "prn/stream/region_tracker.h"
 
 #include "prn/error.h"
+#include "prn/ops/threshold_runs.h"
 
 #include <algorithm>
 #include <numeric>
@@ -39,41 +40,46 @@ RegionTracker::RegionTracker(float threshold, int64_t max_rows) : threshold_(thr
 }
 
 void RegionTracker::add_rows(const torch::Tensor &rows) {
-  PRN_CHECK(rows.dim() == 2 && rows.scalar_type() == torch::kFloat32 && rows.device().is_cpu(),
-            "RegionTracker: expected (rows, width) float32 CPU scores, got ", rows.sizes(), " ", rows.scalar_type(),
-            " on ", rows.device());
+  PRN_CHECK(rows.dim() == 2 && rows.scalar_type() == torch::kFloat32 && (rows.is_cpu() || rows.is_cuda()),
+            "RegionTracker: expected (rows, width) float32 CPU or CUDA scores, got ", rows.sizes(), " ",
+            rows.scalar_type(), " on ", rows.device());
   if (width_ < 0)
     width_ = rows.size(1);
   PRN_CHECK(rows.size(1) == width_, "RegionTracker: expected width ", width_, ", got ", rows.size(1));
-  const torch::Tensor c = rows.contiguous();
-  const float *p = c.data_ptr<float>();
-  for (int64_t r = 0; r < c.size(0); ++r)
-    add_row(p + r * width_, width_);
+  auto [spans, peaks] = ops::threshold_runs(rows, threshold_);
+  spans = spans.cpu().contiguous();
+  peaks = peaks.cpu().contiguous();
+  const int64_t *s = spans.data_ptr<int64_t>();
+  const float *p = peaks.data_ptr<float>();
+  const auto total = static_cast<size_t>(peaks.size(0));
+  size_t i = 0;
+  for (int64_t r = 0; r < rows.size(0); ++r) {
+    size_t j = i;
+    while (j < total && s[3 * j] == r)
+      ++j;
+    if (j > i)
+      add_row(s + 3 * i + 1, p + i, j - i);
+    else
+      add_row(nullptr, nullptr, 0);
+    i = j;
+  }
 }
 
-void RegionTracker::add_row(const float *scores, int64_t width) {
-  // Runs of this row.
+void RegionTracker::add_row(const int64_t *spans, const float *peaks, size_t count) {
+  // Runs of this row, each with a provisional region appended after the open ones.
   std::vector<Run> runs;
-  for (int64_t x = 0; x < width;) {
-    if (!(scores[x] >= threshold_)) {
-      ++x;
-      continue;
-    }
-    const int64_t x0 = x;
-    float peak = scores[x];
-    while (x < width && scores[x] >= threshold_)
-      peak = std::max(peak, scores[x++]);
-    runs.push_back({x0, x - 1, 0});
+  runs.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    const int64_t x0 = spans[3 * i], x1 = spans[3 * i + 1];
     Region r;
     r.x = x0;
     r.y = row_;
-    r.width = x - x0;
+    r.width = x1 - x0 + 1;
     r.height = 1;
-    r.area = x - x0;
-    r.peak = peak;
-    // Provisional region per run, appended after the open ones.
+    r.area = x1 - x0 + 1;
+    r.peak = peaks[i];
     open_.push_back(r);
-    runs.back().region = open_.size() - 1;
+    runs.push_back({x0, x1, open_.size() - 1});
   }
 
   // Union the run regions with the previous row's regions they touch (8-connected:

@@ -30,7 +30,10 @@ public:
   void set_threshold(float threshold) { threshold_ = threshold; }
   float threshold() const { return threshold_; }
 
-  // Adds the next rows (n, W) float32 CPU, W constant from the first call.
+  // Adds the next rows (n, W) float32, W constant from the first call. The runs
+  // of each row come from the threshold_runs op (prn/ops/threshold_runs.h): its
+  // CPU twin for CPU rows; for CUDA rows its kernel, so only the runs are copied
+  // back.
   void add_rows(const torch::Tensor &rows);
   // Ends every open region (end of the web).
   void finish();
@@ -46,7 +49,9 @@ private:
     int64_t x0, x1; // inclusive columns
     size_t region;  // index into open_
   };
-  void add_row(const float *scores, int64_t width);
+  // One row's runs: `count` (x0, x1 inclusive) pairs, 3 int64 apart (the op's
+  // (row, x0, x1) rows from the x0 on), sorted by x0, and their peaks.
+  void add_row(const int64_t *spans, const float *peaks, size_t count);
   void end(const Region &r);
 
   float threshold_;
