@@ -46,7 +46,11 @@ Engine::~Engine() = default;
 torch::Tensor Engine::score_tiles(const torch::Tensor &tiles) {
   const auto t0 = std::chrono::steady_clock::now();
   torch::InferenceMode guard;
-  torch::Tensor maps = bundle_.model->anomaly_map(tiles.to(device_, /*non_blocking=*/false)).to(torch::kCPU);
+  // Tiles come from the scanner on the model's device (CUDA scanner) or from the
+  // CPU; the maps stay on the model's device, the scanner takes them from there.
+  torch::Tensor maps = bundle_.model->anomaly_map(tiles.to(device_, /*non_blocking=*/false));
+  if (device_.is_cuda()) // the call time is the model's, not the launch's
+    torch::cuda::synchronize(device_.index());
   call_total_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
   ++calls_;
   return maps;
@@ -70,6 +74,9 @@ void Engine::start_web(int64_t width, stream::PixelFormat format) {
   c.top_k = bundle_.model->config().top_k;
   c.pixel_threshold = pixel_threshold_;
   c.max_region_rows = settings_.max_region_rows;
+  // Rows, tiles and blending on the model's GPU when the tile ops have their
+  // CUDA kernels; else on the CPU, the tiles going to the model's device.
+  c.device = stream::scanner_runs_on(device_) ? device_ : torch::Device(torch::kCPU);
   PRN_CHECK(settings_.overlap < c.tile(), "tile-overlap: expected fewer pixels than the tile side (", c.tile(),
             "), got ", settings_.overlap);
   scanner_ = std::make_unique<stream::LineScanner>(c, width, [this](const torch::Tensor &t) { return score_tiles(t); });
@@ -77,10 +84,10 @@ void Engine::start_web(int64_t width, stream::PixelFormat format) {
 
 void Engine::push(const void *data, int64_t rows, int64_t stride) {
   PRN_CHECK(width_ > 0, "engine: push before start_web");
-  const torch::Tensor rgb = stream::rows_to_rgb8(data, width_, rows, stride, format_);
   if (scanner_) {
-    scanner_->push(rgb);
+    scanner_->push(data, rows, stride, format_);
   } else {
+    const torch::Tensor rgb = stream::rows_to_rgb8(data, width_, rows, stride, format_);
     const int64_t S = model_size();
     const stream::ScoredFrame f = stream::score_frame(
         rgb, S, bundle_.model->config().top_k, [this](const torch::Tensor &t) { return score_tiles(t); });

@@ -1,6 +1,8 @@
 #include "prn/stream/line_scanner.h"
 
 #include "prn/error.h"
+#include "prn/ops/stitch_tiles.h"
+#include "prn/ops/tiles_from_rows.h"
 #include "prn/postprocess.h"
 #include "stream/row_window.h"
 
@@ -23,6 +25,13 @@ void ScannerConfig::validate() const {
   PRN_CHECK(batch >= 1, "scanner: expected a batch of at least 1 tile, got ", batch);
   PRN_CHECK(top_k >= 1, "scanner: expected top_k >= 1, got ", top_k);
   PRN_CHECK(max_region_rows >= 0, "scanner: expected max_region_rows >= 0, got ", max_region_rows);
+  PRN_CHECK(scanner_runs_on(device), "scanner: expected the CPU", prn::ops::tile_ops_have_cuda() ? " or a CUDA device" : "",
+            " as the device", prn::ops::tile_ops_have_cuda() ? "" : " (this build has no CUDA kernels)", ", got ",
+            device.str());
+}
+
+bool scanner_runs_on(const torch::Device &device) {
+  return device.is_cpu() || (device.is_cuda() && prn::ops::tile_ops_have_cuda());
 }
 
 namespace {
@@ -56,19 +65,20 @@ torch::Tensor resize_maps(const torch::Tensor &maps, int64_t h, int64_t w) {
                                   .align_corners(false));
 }
 
-torch::Tensor run_scorer(const TileScorer &scorer, const torch::Tensor &tiles) {
+torch::Tensor run_scorer(const TileScorer &scorer, const torch::Tensor &tiles, const torch::Device &device) {
   torch::Tensor maps = scorer(tiles);
   PRN_CHECK(maps.defined() && maps.dim() == 4 && maps.size(0) == tiles.size(0) && maps.size(1) == 1 &&
                 maps.size(2) == tiles.size(2) && maps.size(3) == tiles.size(3),
             "scanner: the tile scorer returned ", maps.defined() ? maps.sizes() : torch::IntArrayRef{},
             " for tiles ", tiles.sizes(), ", expected (B, 1, S, S)");
-  return maps.to(torch::kCPU, torch::kFloat32);
+  return maps.to(device, torch::kFloat32);
 }
 
 } // namespace
 
 struct LineScanner::Windows {
-  RowWindow pixels, acc, weight, row_score;
+  RowWindow pixels; // packed camera rows, from the first push on
+  RowWindow acc, weight, row_score;
 };
 
 LineScanner::LineScanner(const ScannerConfig &config, int64_t width, TileScorer scorer)
@@ -79,12 +89,24 @@ LineScanner::LineScanner(const ScannerConfig &config, int64_t width, TileScorer 
   PRN_CHECK(static_cast<bool>(scorer_), "scanner: no tile scorer");
   tile_ = config_.tile();
   stride_ = config_.stride();
-  window_ = blend_window(tile_, config_.resolved_overlap());
+  const torch::Device device = config_.device;
+  window_ = blend_window(tile_, config_.resolved_overlap()).to(device);
+  // As few model calls per tile row as the batch size allows, of equal sizes
+  // (21 tiles at batch 8: 7 + 7 + 7, not 8 + 8 + 5): one tensor shape per web width.
+  const std::vector<int64_t> xs = tile_columns();
+  const size_t calls = (xs.size() + static_cast<size_t>(config_.batch) - 1) / static_cast<size_t>(config_.batch);
+  const size_t per_call = (xs.size() + calls - 1) / calls;
+  for (size_t b0 = 0; b0 < xs.size(); b0 += per_call) {
+    const size_t b1 = std::min(xs.size(), b0 + per_call);
+    torch::Tensor o = torch::zeros({static_cast<int64_t>(b1 - b0), 2}, torch::kInt64);
+    for (size_t i = b0; i < b1; ++i)
+      o[static_cast<int64_t>(i - b0)][1] = xs[i];
+    origins_.push_back(o.to(device));
+  }
   w_ = std::make_unique<Windows>();
-  w_->pixels = RowWindow({width, 3}, torch::kUInt8);
-  w_->acc = RowWindow({width}, torch::kFloat32);
-  w_->weight = RowWindow({width}, torch::kFloat32);
-  w_->row_score = RowWindow({}, torch::kFloat32);
+  w_->acc = RowWindow({width}, torch::kFloat32, 0, device);
+  w_->weight = RowWindow({width}, torch::kFloat32, 0, device);
+  w_->row_score = RowWindow({}, torch::kFloat32, 0, device);
 }
 
 LineScanner::~LineScanner() = default;
@@ -102,15 +124,49 @@ std::vector<int64_t> LineScanner::tile_columns() const {
 }
 
 void LineScanner::push(const torch::Tensor &rgb8) {
-  PRN_CHECK(!finished_, "scanner: rows pushed after finish()");
   PRN_CHECK(rgb8.dim() == 3 && rgb8.size(1) == width_ && rgb8.size(2) == 3 && rgb8.scalar_type() == torch::kUInt8 &&
                 rgb8.device().is_cpu(),
             "scanner: expected (rows, ", width_, ", 3) uint8 RGB rows on the CPU, got ", rgb8.sizes(), " ",
             rgb8.scalar_type());
-  const int64_t n = rgb8.size(0);
+  push(rgb8.reshape({rgb8.size(0), width_ * 3}), PixelFormat::RGB);
+}
+
+void LineScanner::push(const void *data, int64_t n, int64_t stride, PixelFormat format) {
+  const int64_t row_bytes = width_ * bytes_per_pixel(format);
+  PRN_CHECK(n >= 0 && stride >= row_bytes, "scanner: expected rows of at least ", row_bytes, " bytes apart (", width_,
+            " ", pixel_format_name(format), " pixels), got a stride of ", stride, " bytes for ", n, " rows");
+  PRN_CHECK(data != nullptr || n == 0, "scanner: no pixel data");
+  if (n == 0)
+    return push(torch::empty({0, row_bytes}, torch::kUInt8), format);
+  push(torch::from_blob(const_cast<void *>(data), {n, row_bytes}, {stride, 1}, torch::kUInt8), format);
+}
+
+void LineScanner::push(const torch::Tensor &packed, PixelFormat format) {
+  PRN_CHECK(!finished_, "scanner: rows pushed after finish()");
+  const torch::Device device = config_.device;
+  const int64_t row_bytes = width_ * bytes_per_pixel(format);
+  PRN_CHECK(packed.dim() == 2 && packed.size(1) >= row_bytes && packed.scalar_type() == torch::kUInt8 &&
+                (packed.device().is_cpu() || packed.device() == device),
+            "scanner: expected (rows, >= ", row_bytes, ") uint8 rows of ", width_, " ", pixel_format_name(format),
+            " pixels on the CPU or ", device.str(), ", got ", packed.sizes(), " ", packed.scalar_type(), " on ",
+            packed.device().str());
+  if (!format_) {
+    format_ = format;
+    w_->pixels = RowWindow({row_bytes}, torch::kUInt8, rows_in_, device);
+  }
+  PRN_CHECK(*format_ == format, "scanner: expected ", pixel_format_name(*format_), " rows as before, got ",
+            pixel_format_name(format));
+  const int64_t n = packed.size(0);
   if (n == 0)
     return;
-  w_->pixels.append(rgb8);
+  const torch::Tensor bytes = packed.narrow(1, 0, row_bytes);
+  if (bytes.device() == device) {
+    w_->pixels.append(bytes);
+  } else { // host rows for a CUDA scanner: pinned staging, then an asynchronous upload on the current stream
+    const torch::Tensor staging = torch::empty(bytes.sizes(), bytes.options().pinned_memory(true));
+    staging.copy_(bytes);
+    w_->pixels.append(staging, /*non_blocking=*/true);
+  }
   w_->acc.append_filled(n, 0.0);
   w_->weight.append_filled(n, 0.0);
   w_->row_score.append_filled(n, 0.0);
@@ -137,43 +193,27 @@ void LineScanner::finish() {
 
 void LineScanner::score_tile_row(int64_t y, int64_t accumulate_from) {
   const int64_t y_end = std::min(y + tile_, rows_in_);
-  torch::Tensor band = w_->pixels.rows(y, y_end); // (h, W, 3)
-  if (band.size(0) < tile_) // fewer than T rows in the whole web: repeat the last row
-    band = torch::cat({band, band.narrow(0, band.size(0) - 1, 1).expand({tile_ - band.size(0), width_, 3})});
-  const std::vector<int64_t> xs = tile_columns();
+  // Packed (h, W * bytes per pixel). Fewer than T rows in the whole web, or a
+  // web narrower than a tile: tiles_from_rows repeats the last row / column.
+  const torch::Tensor band = w_->pixels.rows(y, y_end);
   const int64_t from = std::max(y, accumulate_from);
   torch::Tensor acc = w_->acc.rows(from, y_end), weight = w_->weight.rows(from, y_end);
   torch::Tensor row_score = w_->row_score.rows(from, y_end);
   const int64_t skip = from - y, rows = y_end - from;
 
-  // As few model calls as the batch size allows, of equal sizes (21 tiles at
-  // batch 8: 7 + 7 + 7, not 8 + 8 + 5): one tensor shape per web width.
-  const size_t calls = (xs.size() + static_cast<size_t>(config_.batch) - 1) / static_cast<size_t>(config_.batch);
-  const size_t per_call = (xs.size() + calls - 1) / calls;
-  for (size_t b0 = 0; b0 < xs.size(); b0 += per_call) {
-    const size_t b1 = std::min(xs.size(), b0 + per_call);
-    std::vector<torch::Tensor> crops;
-    for (size_t i = b0; i < b1; ++i) {
-      torch::Tensor c = band.narrow(1, xs[i], std::min(tile_, width_ - xs[i]));
-      if (c.size(1) < tile_) // web narrower than a tile: repeat the last column
-        c = torch::cat({c, c.narrow(1, c.size(1) - 1, 1).expand({tile_, tile_ - c.size(1), 3})}, 1);
-      crops.push_back(c);
-    }
-    const torch::Tensor tiles = to_model_input(torch::stack(crops), config_.model_size);
-    const torch::Tensor maps = run_scorer(scorer_, tiles);
-    const torch::Tensor scores = prn::image_scores(maps, config_.top_k);
-    const torch::Tensor full = resize_maps(maps, tile_, tile_).squeeze(1); // (B, T, T)
-    tiles_scored_ += static_cast<int64_t>(b1 - b0);
+  for (const torch::Tensor &origins : origins_) {
+    const torch::Tensor tiles =
+        prn::ops::tiles_from_rows(band, *format_, width_, origins, tile_, config_.model_size);
+    const torch::Tensor maps = run_scorer(scorer_, tiles, config_.device);
+    tiles_scored_ += origins.size(0);
     if (rows <= 0)
       continue;
-    for (size_t i = b0; i < b1; ++i) {
-      const int64_t x = xs[i], wc = std::min(tile_, width_ - x);
-      const torch::Tensor m = full[static_cast<int64_t>(i - b0)].narrow(0, skip, rows).narrow(1, 0, wc);
-      const torch::Tensor w = window_.narrow(0, skip, rows).narrow(1, 0, wc);
-      acc.narrow(1, x, wc).add_(m * w);
-      weight.narrow(1, x, wc).add_(w);
-      row_score.clamp_min_(scores[static_cast<int64_t>(i - b0)].item<float>());
-    }
+    // The tile rows from `skip` on land on acc's rows from 0.
+    const torch::Tensor at = origins.clone();
+    at.select(1, 0).fill_(-skip);
+    prn::ops::stitch_tiles_(maps, at, window_, acc, weight);
+    // Every tile of the row covers the same rows: they take the highest image score.
+    row_score.clamp_min_(prn::image_scores(maps, config_.top_k).max());
   }
 }
 
@@ -181,10 +221,12 @@ void LineScanner::finalise(int64_t upto) {
   upto = std::min(upto, rows_in_);
   if (upto <= final_)
     return;
-  const torch::Tensor heat = (w_->acc.rows(final_, upto) / w_->weight.rows(final_, upto).clamp_min(1e-12)).contiguous();
+  // On a CUDA scanner the only copies back to the host: the final rows.
+  const torch::Tensor heat =
+      (w_->acc.rows(final_, upto) / w_->weight.rows(final_, upto).clamp_min(1e-12)).contiguous().to(torch::kCPU);
   regions_.add_rows(heat);
   out_heat_.push_back(heat);
-  out_scores_.push_back(w_->row_score.rows(final_, upto).clone());
+  out_scores_.push_back(w_->row_score.rows(final_, upto).clone().to(torch::kCPU));
   w_->acc.drop_before(upto);
   w_->weight.drop_before(upto);
   w_->row_score.drop_before(upto);
@@ -233,7 +275,7 @@ ScoredFrame score_frame(const torch::Tensor &rgb8, int64_t model_size, int64_t t
   PRN_CHECK(rgb8.dim() == 3 && rgb8.size(2) == 3 && rgb8.scalar_type() == torch::kUInt8 && rgb8.size(0) >= 1 &&
                 rgb8.size(1) >= 1,
             "score_frame: expected (H, W, 3) uint8 RGB, got ", rgb8.sizes(), " ", rgb8.scalar_type());
-  const torch::Tensor maps = run_scorer(scorer, to_model_input(rgb8.unsqueeze(0), model_size));
+  const torch::Tensor maps = run_scorer(scorer, to_model_input(rgb8.unsqueeze(0), model_size), torch::kCPU);
   ScoredFrame out;
   out.score = prn::image_scores(maps, top_k)[0].item<float>();
   out.heatmap = resize_maps(maps, rgb8.size(0), rgb8.size(1))[0][0].contiguous();

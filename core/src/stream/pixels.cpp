@@ -48,6 +48,7 @@ PixelFormat pixel_format_from_name(const std::string &name) {
 
 const char *pixel_format_name(PixelFormat format) { return info(format).name; }
 int64_t bytes_per_pixel(PixelFormat format) { return info(format).bytes; }
+std::array<int64_t, 3> rgb_byte_offsets(PixelFormat format) { return info(format).rgb; }
 
 torch::Tensor rows_to_rgb8(const void *data, int64_t width, int64_t rows, int64_t stride, PixelFormat format) {
   const FormatInfo &f = info(format);

@@ -1,6 +1,7 @@
 // A growable window of consecutive rows, indexed by absolute (web) row: rows are
 // appended at the end and dropped at the front without copying on every call
-// (the storage is compacted or doubled when full).
+// (the storage is compacted or doubled when full). The storage lives on one
+// device (CPU or CUDA).
 #pragma once
 
 #include "prn/error.h"
@@ -17,17 +18,19 @@ class RowWindow {
 public:
   RowWindow() = default;
   // row_shape: the shape of one row; rows start at web row `base`.
-  RowWindow(std::vector<int64_t> row_shape, torch::ScalarType dtype, int64_t base = 0)
-      : shape_(std::move(row_shape)), dtype_(dtype), base_(base) {}
+  RowWindow(std::vector<int64_t> row_shape, torch::ScalarType dtype, int64_t base = 0,
+            torch::Device device = torch::kCPU)
+      : shape_(std::move(row_shape)), dtype_(dtype), device_(device), base_(base) {}
 
   int64_t base() const { return base_; }
   int64_t end() const { return base_ + count_; }
 
-  // Appends (n, row_shape...) rows.
-  void append(const torch::Tensor &rows) {
+  // Appends (n, row_shape...) rows, from any device; non_blocking: an
+  // asynchronous upload when `rows` is in pinned host memory.
+  void append(const torch::Tensor &rows, bool non_blocking = false) {
     const int64_t n = rows.size(0);
     reserve(n);
-    buf_.narrow(0, start_ + count_, n).copy_(rows);
+    buf_.narrow(0, start_ + count_, n).copy_(rows, non_blocking);
     count_ += n;
   }
   // Appends n rows filled with `value`.
@@ -60,7 +63,7 @@ private:
     if (need <= capacity)
       shape[0] = capacity; // compacting is enough
     shape.insert(shape.end(), shape_.begin(), shape_.end());
-    torch::Tensor next = shape[0] == capacity ? buf_ : torch::empty(shape, torch::TensorOptions().dtype(dtype_));
+    torch::Tensor next = shape[0] == capacity ? buf_ : torch::empty(shape, torch::TensorOptions().dtype(dtype_).device(device_));
     if (count_ > 0) {
       const torch::Tensor live = buf_.narrow(0, start_, count_);
       // Overlapping move within the same storage: go through a copy.
@@ -72,6 +75,7 @@ private:
 
   std::vector<int64_t> shape_;
   torch::ScalarType dtype_ = torch::kFloat32;
+  torch::Device device_ = torch::kCPU;
   torch::Tensor buf_;
   int64_t base_ = 0, start_ = 0, count_ = 0;
 };

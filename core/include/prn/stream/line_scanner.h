@@ -9,8 +9,15 @@
 // so a defect on a tile or block border is seen whole. A row is final once no
 // later tile can cover it; final rows go out in order with their heatmap, the
 // highest image score of the tiles covering them, and the regions that ended.
+//
+// The held camera rows stay packed as the camera sent them (any PixelFormat);
+// tiles are built by the tiles_from_rows op and their maps blended by the
+// stitch_tiles_ op (prn/ops/), on the CPU or, with config.device a CUDA device,
+// on the GPU: then only the packed rows go up and the final heatmap rows come
+// back.
 #pragma once
 
+#include "prn/stream/pixels.h"
 #include "prn/stream/region_tracker.h"
 
 #include <torch/torch.h>
@@ -19,11 +26,13 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace prn::stream {
 
-// (B, 3, S, S) float32 RGB in [0, 1] (CPU) -> (B, 1, S, S) pixel scores in [0, 1] (CPU).
+// (B, 3, S, S) float32 RGB in [0, 1] on the scanner's device -> (B, 1, S, S)
+// pixel scores in [0, 1] (on any device: they are moved to the scanner's).
 using TileScorer = std::function<torch::Tensor(const torch::Tensor &tiles)>;
 
 struct ScannerConfig {
@@ -34,6 +43,9 @@ struct ScannerConfig {
   int64_t top_k = 100;         // image score of a tile = mean of its top-k pixel scores
   float pixel_threshold = 0.5f;
   int64_t max_region_rows = 0; // longer regions are reported in segments; 0: 4 * T
+  // Where the held rows, the tiles and the blending live: the CPU, or a CUDA
+  // device (needs a build with the CUDA kernels, see scanner_runs_on()).
+  torch::Device device = torch::kCPU;
 
   int64_t tile() const;             // T
   int64_t resolved_overlap() const; // overlap in [0, T)
@@ -41,6 +53,10 @@ struct ScannerConfig {
   // Throws prn::Error naming the first bad field.
   void validate() const;
 };
+
+// True when a scanner can keep its windows on `device`: the CPU always, a CUDA
+// device when the tile ops were built with their CUDA kernels.
+bool scanner_runs_on(const torch::Device &device);
 
 // Final rows [first, first + n).
 struct ScoredRows {
@@ -61,6 +77,13 @@ public:
 
   // Appends camera rows (n, W, 3) uint8 RGB and scores every tile they complete.
   void push(const torch::Tensor &rgb8);
+  // Appends packed camera rows: (n, row_bytes) uint8 (row_bytes >= W * bytes per
+  // pixel; the rest of each row is ignored), on the CPU or the scanner's device.
+  // The format is fixed by the first rows pushed.
+  void push(const torch::Tensor &packed, PixelFormat format);
+  // The same from camera memory: n rows `stride` bytes apart, copied before
+  // returning (to the device through a pinned staging buffer).
+  void push(const void *data, int64_t n, int64_t stride, PixelFormat format);
   // End of the web: scores the rows still held (the last tiles aligned to the
   // last row, padded when fewer than T rows came) so every row becomes final.
   void finish();
@@ -92,7 +115,9 @@ private:
   int64_t width_;
   TileScorer scorer_;
   int64_t tile_, stride_;
-  torch::Tensor window_; // (T, T) blending weights
+  torch::Tensor window_;                // (T, T) blending weights, on the device
+  std::vector<torch::Tensor> origins_;  // per model call: (B, 2) int64 tile origins (0, x), on the device
+  std::optional<PixelFormat> format_;   // of the rows held, from the first push
 
   // Rolling windows indexed by web row: camera pixels from the last scored tile
   // row on; blended scores, weights and row scores of the rows not yet final.

@@ -3,6 +3,7 @@
 
 #include <torch/torch.h>
 
+#include <array>
 #include <cstdint>
 #include <string>
 
@@ -16,6 +17,9 @@ enum class PixelFormat { Gray8, Gray16LE, RGB, BGR, RGBx, BGRx, RGBA, BGRA };
 PixelFormat pixel_format_from_name(const std::string &name);
 const char *pixel_format_name(PixelFormat format);
 int64_t bytes_per_pixel(PixelFormat format);
+// Byte offsets of R, G and B within one pixel (grey: the same byte three times;
+// GRAY16_LE: the high byte).
+std::array<int64_t, 3> rgb_byte_offsets(PixelFormat format);
 
 // Copies `rows` rows of `width` pixels, `stride` bytes apart, into a new
 // (rows, width, 3) uint8 RGB tensor. Grey is replicated to the three channels;
