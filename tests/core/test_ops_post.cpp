@@ -22,21 +22,6 @@ using prn::ops::Colormap;
 using prn::ops::ColormapBlendOptions;
 using prn::stream::PixelFormat;
 
-// Runs statement, expects a c10::Error (TORCH_CHECK) whose message holds every piece.
-#define EXPECT_OP_ERROR(statement, ...)                                                                                \
-  do {                                                                                                                 \
-    bool thrown_ = false;                                                                                              \
-    try {                                                                                                              \
-      statement;                                                                                                       \
-    } catch (const c10::Error &e_) {                                                                                   \
-      thrown_ = true;                                                                                                  \
-      const std::string msg_ = e_.what_without_backtrace();                                                            \
-      for (const std::string &piece_ : {__VA_ARGS__})                                                                  \
-        EXPECT_NE(msg_.find(piece_), std::string::npos) << "message lacks '" << piece_ << "': " << msg_;            \
-    }                                                                                                                  \
-    EXPECT_TRUE(thrown_) << "expected c10::Error from " #statement;                                                   \
-  } while (0)
-
 at::Tensor topk_reference(const at::Tensor &maps, int64_t k) {
   auto flat = maps.reshape({maps.size(0), -1}).to(at::kDouble);
   return std::get<0>(flat.topk(std::min(k, flat.size(1)), 1)).mean(1).to(at::kFloat);
@@ -173,11 +158,11 @@ TEST(OpsPost, ImageScoresIsTopkMean) {
 }
 
 TEST(OpsPost, TopkMeanBadInputs) {
-  EXPECT_OP_ERROR(prn::ops::topk_mean(at::zeros({2, 3, 4, 4}), 5), "expected maps of shape (B, 1, H, W) or (B, H, W)",
+  EXPECT_TORCH_ERROR(prn::ops::topk_mean(at::zeros({2, 3, 4, 4}), 5), "expected maps of shape (B, 1, H, W) or (B, H, W)",
                   "got [2, 3, 4, 4]");
-  EXPECT_OP_ERROR(prn::ops::topk_mean(at::zeros({2, 4, 4}, at::kDouble), 5), "expected float32 maps", "Double");
-  EXPECT_OP_ERROR(prn::ops::topk_mean(at::zeros({2, 4, 4}), 0), "expected k >= 1, got 0");
-  EXPECT_OP_ERROR(prn::ops::topk_mean(at::zeros({2, 0, 4}), 3), "expected maps with at least one pixel",
+  EXPECT_TORCH_ERROR(prn::ops::topk_mean(at::zeros({2, 4, 4}, at::kDouble), 5), "expected float32 maps", "Double");
+  EXPECT_TORCH_ERROR(prn::ops::topk_mean(at::zeros({2, 4, 4}), 0), "expected k >= 1, got 0");
+  EXPECT_TORCH_ERROR(prn::ops::topk_mean(at::zeros({2, 0, 4}), 3), "expected maps with at least one pixel",
                   "got [2, 0, 4]");
   EXPECT_EQ(prn::ops::topk_mean(at::zeros({0, 4, 4}), 3).sizes(), (at::IntArrayRef{0}));
 }
@@ -211,8 +196,8 @@ TEST(OpsPost, ThresholdRunsEdgesEmptyRowsWidthOneNaN) {
 }
 
 TEST(OpsPost, ThresholdRunsBadInputs) {
-  EXPECT_OP_ERROR(prn::ops::threshold_runs(at::zeros({5}), 0.5f), "expected rows of shape (n, W)", "got [5]");
-  EXPECT_OP_ERROR(prn::ops::threshold_runs(at::zeros({2, 5}, at::kHalf), 0.5f), "expected float32 rows", "Half");
+  EXPECT_TORCH_ERROR(prn::ops::threshold_runs(at::zeros({5}), 0.5f), "expected rows of shape (n, W)", "got [5]");
+  EXPECT_TORCH_ERROR(prn::ops::threshold_runs(at::zeros({2, 5}, at::kHalf), 0.5f), "expected float32 rows", "Half");
 }
 
 TEST(OpsPost, ColormapBlendMatchesFormulaInEveryFormat) {
@@ -291,27 +276,27 @@ TEST(OpsPost, ColormapBlendFloorAlphaAndColormaps) {
 
 TEST(OpsPost, ColormapBlendBadInputs) {
   const at::Tensor heat = at::zeros({2, 2});
-  EXPECT_OP_ERROR(prn::ops::colormap_blend_(at::zeros({2, 2, 3}, at::kByte), heat, PixelFormat::BGRx),
+  EXPECT_TORCH_ERROR(prn::ops::colormap_blend_(at::zeros({2, 2, 3}, at::kByte), heat, PixelFormat::BGRx),
                   "expected a frame of shape (H, W, 4)", "got [2, 2, 3]");
-  EXPECT_OP_ERROR(prn::ops::colormap_blend_(at::zeros({2, 2, 3}), heat, PixelFormat::RGB), "expected a uint8 frame",
+  EXPECT_TORCH_ERROR(prn::ops::colormap_blend_(at::zeros({2, 2, 3}), heat, PixelFormat::RGB), "expected a uint8 frame",
                   "Float");
-  EXPECT_OP_ERROR(prn::ops::colormap_blend_(at::zeros({3, 2, 2}, at::kByte).permute({1, 2, 0}), heat,
+  EXPECT_TORCH_ERROR(prn::ops::colormap_blend_(at::zeros({3, 2, 2}, at::kByte).permute({1, 2, 0}), heat,
                                             PixelFormat::RGB),
                   "expected packed pixels", "got strides");
-  EXPECT_OP_ERROR(prn::ops::colormap_blend_(at::zeros({2, 2, 3}, at::kByte), at::zeros({2, 2}, at::kDouble),
+  EXPECT_TORCH_ERROR(prn::ops::colormap_blend_(at::zeros({2, 2, 3}, at::kByte), at::zeros({2, 2}, at::kDouble),
                                             PixelFormat::RGB),
                   "expected a float32 heatmap", "Double");
-  EXPECT_OP_ERROR(prn::ops::colormap_blend_(at::zeros({2, 2, 3}, at::kByte), at::zeros({0, 2}), PixelFormat::RGB),
+  EXPECT_TORCH_ERROR(prn::ops::colormap_blend_(at::zeros({2, 2, 3}, at::kByte), at::zeros({0, 2}), PixelFormat::RGB),
                   "expected a non-empty heatmap", "got [0, 2]");
-  EXPECT_OP_ERROR(prn::ops::colormap_blend_(at::zeros({2, 2, 1}, at::kByte), heat, PixelFormat::Gray8),
+  EXPECT_TORCH_ERROR(prn::ops::colormap_blend_(at::zeros({2, 2, 1}, at::kByte), heat, PixelFormat::Gray8),
                   "expected an RGB-family pixel format", "got GRAY8");
   ColormapBlendOptions o;
   o.alpha = 1.5;
-  EXPECT_OP_ERROR(prn::ops::colormap_blend_(at::zeros({2, 2, 3}, at::kByte), heat, PixelFormat::RGB, o),
+  EXPECT_TORCH_ERROR(prn::ops::colormap_blend_(at::zeros({2, 2, 3}, at::kByte), heat, PixelFormat::RGB, o),
                   "expected alpha in [0, 1], got 1.5");
   o.alpha = 0.5;
   o.scale_x = 0.0;
-  EXPECT_OP_ERROR(prn::ops::colormap_blend_(at::zeros({2, 2, 3}, at::kByte), heat, PixelFormat::RGB, o),
+  EXPECT_TORCH_ERROR(prn::ops::colormap_blend_(at::zeros({2, 2, 3}, at::kByte), heat, PixelFormat::RGB, o),
                   "expected a finite scale_x > 0, got 0");
 }
 

@@ -19,21 +19,6 @@ namespace F = torch::nn::functional;
 
 namespace {
 
-// Runs statement, expects a c10::Error (TORCH_CHECK) whose message holds every piece.
-#define EXPECT_TORCH_ERROR(statement, ...)                                                                             \
-  do {                                                                                                                 \
-    bool thrown_ = false;                                                                                              \
-    try {                                                                                                              \
-      statement;                                                                                                       \
-    } catch (const c10::Error &e_) {                                                                                   \
-      thrown_ = true;                                                                                                  \
-      const std::string msg_ = e_.what_without_backtrace();                                                            \
-      for (const std::string &piece_ : {__VA_ARGS__})                                                                  \
-        EXPECT_NE(msg_.find(piece_), std::string::npos) << "message lacks '" << piece_ << "': " << msg_;            \
-    }                                                                                                                  \
-    EXPECT_TRUE(thrown_) << "expected c10::Error from " #statement;                                                   \
-  } while (0)
-
 const std::vector<PixelFormat> kFormats{PixelFormat::Gray8, PixelFormat::Gray16LE, PixelFormat::RGB,
                                         PixelFormat::BGR,   PixelFormat::RGBx,     PixelFormat::BGRx,
                                         PixelFormat::RGBA,  PixelFormat::BGRA};

@@ -28,6 +28,21 @@ namespace prn::test {
     EXPECT_TRUE(thrown_) << "expected prn::Error from " #statement;                                                   \
   } while (0)
 
+// Runs statement, expects a c10::Error (an op's TORCH_CHECK) whose message holds every piece.
+#define EXPECT_TORCH_ERROR(statement, ...)                                                                             \
+  do {                                                                                                                 \
+    bool thrown_ = false;                                                                                              \
+    try {                                                                                                              \
+      statement;                                                                                                       \
+    } catch (const c10::Error &e_) {                                                                                   \
+      thrown_ = true;                                                                                                  \
+      const std::string msg_ = e_.what_without_backtrace();                                                            \
+      for (const std::string &piece_ : {__VA_ARGS__})                                                                  \
+        EXPECT_NE(msg_.find(piece_), std::string::npos) << "message lacks '" << piece_ << "': " << msg_;            \
+    }                                                                                                                  \
+    EXPECT_TRUE(thrown_) << "expected c10::Error from " #statement;                                                   \
+  } while (0)
+
 // A fresh temporary folder, removed with the object.
 class TempDir {
 public:
