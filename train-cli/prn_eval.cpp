@@ -21,6 +21,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -48,6 +49,9 @@ struct EvalParams {
   int threads = 0;
   double fpr_limit = 0.3;
   bool save_maps = false;
+  // Defect kinds evaluated besides the normal images; empty: all. "unseen":
+  // the kinds none of the bundle's seen anomalies come from.
+  std::vector<std::string> kinds;
 };
 
 void usage(const char *argv0) {
@@ -66,6 +70,8 @@ void usage(const char *argv0) {
       "  --threads N       intra-op threads (default: LibTorch's choice)\n"
       "  --device D        cpu or cuda (default cpu)\n"
       "  --fpr-limit X     FPR limit of AUPRO, in (0, 1] (default 0.3)\n"
+      "  --kinds LIST      evaluate the normal images and these defect kinds only (comma-separated);\n"
+      "                    'unseen': the kinds none of the bundle's seen anomalies come from\n"
       "  --save-maps       also write OUT/<category>/maps.bin, the anomaly maps (N,1,S,S) as int32 ndim,\n"
       "                    int64 dims, float32 data, in the order of scores.csv\n",
       argv0, argv0);
@@ -104,6 +110,8 @@ EvalParams parse(int argc, char **argv) {
       p.device = args.value();
     } else if (a == "--fpr-limit") {
       p.fpr_limit = args.real_in(0, 1, /*open_lo=*/true);
+    } else if (a == "--kinds") {
+      p.kinds = args.list();
     } else if (a == "--save-maps") {
       p.save_maps = true;
     } else {
@@ -192,6 +200,34 @@ std::string safe_name(std::string s) {
   return s.empty() ? "category" : s;
 }
 
+// The defect kinds --kinds selects (empty: all). "unseen": the test split's
+// kinds minus those of the bundle's seen anomalies ("test/<kind>/<file>").
+std::set<std::string> kinds_to_evaluate(const std::vector<std::string> &wanted,
+                                        const prn::data::CategoryListing &listing,
+                                        const std::vector<std::string> &seen_paths, const std::string &folder) {
+  const auto present = listing.defect_kinds();
+  std::set<std::string> kinds;
+  if (wanted.size() == 1 && wanted[0] == "unseen") {
+    std::set<std::string> seen_kinds;
+    for (const auto &path : seen_paths)
+      for (const auto &k : present)
+        if (path.find("/" + k + "/") != std::string::npos || path.rfind(k + "/", 0) == 0)
+          seen_kinds.insert(k);
+    for (const auto &k : present)
+      if (!seen_kinds.count(k))
+        kinds.insert(k);
+    PRN_CHECK(!kinds.empty(), "option --kinds unseen: every defect kind of '", folder,
+              "' has seen anomalies in the bundle; nothing unseen to evaluate");
+    return kinds;
+  }
+  for (const auto &k : wanted) {
+    PRN_CHECK(std::find(present.begin(), present.end(), k) != present.end(), "option --kinds: '", k,
+              "' is not a defect kind of the test split of '", folder, "'");
+    kinds.insert(k);
+  }
+  return kinds;
+}
+
 prn::cli::MetricRow evaluate(const EvalParams &p, const EvalCase &c, std::set<std::string> &dirs,
                              const torch::Device &device) {
   prn::Bundle b = prn::load_bundle(c.bundle);
@@ -214,6 +250,8 @@ prn::cli::MetricRow evaluate(const EvalParams &p, const EvalCase &c, std::set<st
   std::vector<std::string> rel_paths;
   std::set<std::string> matched;
   const fs::path root = fs::path(listing.root).lexically_normal();
+  const std::set<std::string> kinds = kinds_to_evaluate(p.kinds, listing, b.seen_anomalies, c.data);
+  int64_t other_kinds = 0;
   for (const auto &s : listing.test) {
     const std::string rel = fs::path(s.image_path).lexically_normal().lexically_relative(root).generic_string();
     const std::string with_category = listing.category + "/" + rel;
@@ -221,12 +259,23 @@ prn::cli::MetricRow evaluate(const EvalParams &p, const EvalCase &c, std::set<st
       matched.insert(seen.count(rel) ? rel : with_category);
       continue;
     }
+    if (s.anomalous && !kinds.empty() && !kinds.count(s.defect)) {
+      ++other_kinds;
+      continue;
+    }
     samples.push_back(s);
     rel_paths.push_back(rel);
   }
-  const int64_t removed = static_cast<int64_t>(listing.test.size() - samples.size());
+  const int64_t removed = static_cast<int64_t>(listing.test.size() - samples.size()) - other_kinds;
   std::printf("  test split: %zu images; removed %lld seen anomal%s of the bundle -> %zu evaluated\n",
               listing.test.size(), static_cast<long long>(removed), removed == 1 ? "y" : "ies", samples.size());
+  if (!kinds.empty()) {
+    std::string names;
+    for (const auto &k : kinds)
+      names += (names.empty() ? "" : ",") + k;
+    std::printf("  kinds evaluated: good,%s (%lld anomalous images of other kinds left out)\n", names.c_str(),
+                static_cast<long long>(other_kinds));
+  }
   if (matched.size() < seen.size())
     std::printf("  note: %zu of the bundle's %zu seen anomalies are not in this test split\n",
                 seen.size() - matched.size(), seen.size());

@@ -13,6 +13,7 @@
 
 #include "prn/bundle.h"
 #include "prn/data/dataset.h"
+#include "prn/data/linescan.h"
 #include "prn/error.h"
 #include "prn/postprocess.h"
 #include "prn/state_dict.h"
@@ -63,7 +64,8 @@ void usage() {
       "  --seen N             seen anomalies drawn from the test split (default 10; removed from evaluation)\n"
       "  --seen-kinds LIST    draw the seen anomalies from these defect kinds only (comma-separated)\n"
       "  --seen-folder DIR    use these seen anomalies instead (masks in DIR/masks)\n"
-      "  --textures DIR       foreign textures for simulated anomalies (any images, e.g. DTD);\n"
+      "  --textures DIR       foreign textures for simulated anomalies (any images, e.g. DTD, or GIMP .pat\n"
+      "                       patterns, e.g. /usr/share/gimp/2.0/patterns);\n"
       "                       default: augmented normal images\n"
       "  --holdout F          share of normal training images kept for calibration (default 0.1)\n"
       "model:\n"
@@ -170,24 +172,6 @@ torch::Tensor load_all(const std::vector<prn::data::Sample> &samples, int64_t si
   return out.empty() ? torch::Tensor() : torch::stack(out);
 }
 
-std::vector<torch::Tensor> load_textures(const std::string &folder, int64_t size) {
-  std::vector<torch::Tensor> out;
-  if (folder.empty())
-    return out;
-  PRN_CHECK(fs::is_directory(folder), "--textures: '", folder, "' is not a folder");
-  std::vector<std::string> files;
-  for (const auto &e : fs::recursive_directory_iterator(folder)) {
-    const auto ext = e.path().extension().string();
-    if (e.is_regular_file() && (ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp" || ext == ".tif"))
-      files.push_back(e.path().string());
-  }
-  std::sort(files.begin(), files.end());
-  PRN_CHECK(!files.empty(), "--textures: no images in '", folder, "'");
-  for (const auto &f : files)
-    out.push_back(prn::data::load_image(f, size));
-  return out;
-}
-
 std::string relative(const std::string &root, const std::string &path) {
   return fs::relative(path, root).string();
 }
@@ -261,17 +245,23 @@ int run(const TrainParams &p) {
     pool.seen_images = load_all(listing.seen, S, false);
     pool.seen_masks = load_all(listing.seen, S, true);
   }
-  pool.textures = load_textures(p.textures, S);
+  if (!p.textures.empty())
+    pool.textures = prn::data::load_texture_folder(p.textures, S);
 
   prn::PrnModel model(config, p.seed);
   if (!p.backbone.empty()) {
     model->encoder()->load_torchvision(p.backbone);
     std::printf("  encoder: ImageNet weights from %s\n", p.backbone.c_str());
-  } else if (lead) {
-    std::fprintf(stderr,
-                 "\n*** WARNING: no --backbone given: the ResNet-18 encoder keeps a RANDOM (seeded) initialisation.\n"
-                 "*** Localisation quality will be far below the paper's. Pass torchvision's resnet18 file\n"
-                 "*** (resnet18-f37072fd.pth) with --backbone.\n\n");
+  } else {
+    // The fallback: a seeded random encoder whose BatchNorm statistics are fitted
+    // on the normal training images (data-dependent initialisation; identical on
+    // every rank, so nothing to broadcast). docs/training.md, "Without ImageNet weights".
+    model->encoder()->fit_batchnorm(pool.normals);
+    if (lead)
+      std::fprintf(stderr,
+                   "\n*** WARNING: no --backbone given: the ResNet-18 encoder keeps a RANDOM (seeded) initialisation,\n"
+                   "*** its BatchNorm statistics fitted on the normal training images. Localisation quality will be\n"
+                   "*** far below the paper's. Pass torchvision's resnet18 file (resnet18-f37072fd.pth) with --backbone.\n\n");
   }
   model->fit_prototypes(pool.normals, p.seed);
   model->to(device);

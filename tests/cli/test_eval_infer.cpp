@@ -285,6 +285,33 @@ TEST_F(EvalInfer, EvalSeveralCasesGetTheirOwnFoldersAndAMean) {
   EXPECT_FALSE(fs::exists(out.file("tex/overlays.png")));
 }
 
+// --kinds: normal images plus the chosen defect kinds; "unseen" = the kinds the
+// bundle's seen anomalies (here one hole) do not come from, i.e. spot.
+TEST_F(EvalInfer, EvalKindsSelectsDefectKindsAndUnseenLeavesTheSeenKindOut) {
+  TempDir out;
+  struct Case {
+    std::string kinds;
+    int evaluated, anomalous;
+    std::string absent, present;
+  } cases[] = {{"unseen", 7, 3, "test/hole/", "test/spot/"}, {"hole", 6, 2, "test/spot/", "test/hole/001.png"}};
+  for (const auto &c : cases) {
+    const std::string dir = out.file(c.kinds);
+    const auto r = run(eval_bin() + " --bundle '" + bundle_ + "' --data '" + data_ + "' --out '" + dir +
+                           "' --overlays 0 --threads 1 --kinds " + c.kinds,
+                       out);
+    ASSERT_EQ(r.rc, 0) << r.out << r.err;
+    const auto j = read_json(dir + "/metrics.json");
+    EXPECT_EQ(num(j, "cases.0.evaluated"), c.evaluated) << c.kinds;
+    EXPECT_EQ(num(j, "cases.0.normal"), 4) << c.kinds;
+    EXPECT_EQ(num(j, "cases.0.anomalous"), c.anomalous) << c.kinds;
+    EXPECT_EQ(num(j, "cases.0.seen_removed"), 1) << c.kinds;
+    const std::string scores = read_text(dir + "/tex/scores.csv");
+    EXPECT_EQ(scores.find(c.absent), std::string::npos) << c.kinds << "\n" << scores;
+    EXPECT_NE(scores.find(c.present), std::string::npos) << c.kinds << "\n" << scores;
+    EXPECT_NE(scores.find("test/good/"), std::string::npos) << c.kinds;
+  }
+}
+
 TEST_F(EvalInfer, InferWritesJsonLinesOverlaysAndBoxesInOriginalCoordinates) {
   TempDir in, out;
   // A planted dark hole, stretched to 192 x 128 (width x height).
@@ -379,6 +406,7 @@ TEST_F(EvalInfer, BadInputFailsNamingTheProblem) {
       {eval_bin() + " --case '" + bundle_ + "'", "BUNDLE=FOLDER"},
       {eval_bin() + b + " --data '" + data_ + "' --batch 0", "--batch"},
       {eval_bin() + b, "--data"},
+      {eval_bin() + b + " --data '" + data_ + "' --kinds dent --out '" + t.file("o") + "'", "'dent' is not a defect kind"},
       {infer_bin() + " --bundle '" + t.file("missing.prn") + "' '" + data_ + "'", "missing.prn"},
       {infer_bin() + " --bundle '" + t.file("corrupt.prn") + "' --out '" + t.file("o") + "' '" + data_ + "'",
        "corrupt.prn"},

@@ -1,4 +1,5 @@
 // Shapes and dtypes of every stage; gradients; the frozen encoder.
+#include "prn/encoder.h"
 #include "prn/model.h"
 #include "prn/synthetic.h"
 #include "prn/train_step.h"
@@ -103,6 +104,43 @@ TEST(Model, EncoderStaysInEvalModeAndItsStatisticsNeverMove) {
     EXPECT_TRUE(torch::equal(item.value(), before.at(item.key()))) << item.key() << " moved";
   for (auto &item : model->encoder()->named_parameters())
     EXPECT_TRUE(torch::equal(item.value(), before.at(item.key()))) << item.key() << " moved";
+}
+
+// The random encoder's fallback: BatchNorm statistics fitted on the images. The
+// stem's BatchNorm sees conv1 of the normalised images, so its running mean must
+// be their per-channel mean (one batch: exact up to float rounding); afterwards
+// the encoder is frozen and in eval mode again, and a bad input is refused.
+TEST(Model, EncoderFitBatchNormStandardisesItsChannels) {
+  prn::Encoder enc;
+  prn::SyntheticTextures gen(64, 3);
+  auto images = gen.normal_images(4);
+  torch::Tensor conv1_out;
+  {
+    torch::NoGradGuard no_grad;
+    auto buffers = enc->named_buffers();
+    auto x = (images - buffers["input_mean"]) / buffers["input_std"];
+    conv1_out = torch::conv2d(x, enc->named_parameters()["conv1.weight"], {}, 2, 3);
+  }
+  enc->fit_batchnorm(images, /*batch=*/4);
+  auto buffers = enc->named_buffers();
+  EXPECT_TRUE(torch::allclose(buffers["bn1.running_mean"], conv1_out.mean({0, 2, 3}), 1e-4, 1e-5));
+  EXPECT_TRUE(torch::allclose(buffers["bn1.running_var"], conv1_out.var({0, 2, 3}, /*unbiased=*/true), 1e-3, 1e-5));
+  // Deeper layers were fitted too: no BatchNorm keeps the initial 0 / 1.
+  for (auto &item : buffers) {
+    if (item.key().find("running_var") != std::string::npos) {
+      EXPECT_FALSE(torch::allclose(item.value(), torch::ones_like(item.value()))) << item.key();
+    }
+  }
+  for (auto &child : enc->modules())
+    EXPECT_FALSE(child->is_training());
+  for (auto &p : enc->parameters())
+    EXPECT_FALSE(p.requires_grad());
+  // Layer-3 maps of the fitted encoder are standardised: about unit scale after BN + residual sums.
+  auto l3 = enc->forward(images)[2];
+  EXPECT_GT(l3.std().item<double>(), 0.2);
+  EXPECT_LT(l3.std().item<double>(), 5.0);
+  EXPECT_PRN_ERROR(enc->fit_batchnorm(torch::rand({2, 1, 64, 64})), "(N, 3, H, W)", "[2, 1, 64, 64]");
+  EXPECT_PRN_ERROR(enc->fit_batchnorm(images, 0), "batch >= 1", "got 0");
 }
 
 TEST(Model, PrototypesAreFixedDuringTraining) {

@@ -111,6 +111,31 @@ TEST(GimpPattern, Errors) {
   EXPECT_PRN_ERROR(read_gimp_pattern(dir.file("none.pat")), "cannot open", "none.pat");
 }
 
+// A texture folder for simulated anomalies: PNGs and .pat files, in nested
+// folders, sorted by path, each resized to size x size; other files ignored.
+TEST(GimpPattern, TextureFolderLoadsImagesAndPatternsResized) {
+  TempDir dir;
+  fs::create_directories(dir.file("a/b"));
+  std::string px; // 8 x 8 uniform grey 0x40
+  px.assign(64, '\x40');
+  prn::test::write_bytes(dir.file("a/b/grey.pat"), pattern_bytes(2, 8, 8, 1, px));
+  cv::Mat red(10, 20, CV_8UC3, cv::Scalar(0, 0, 255)); // BGR
+  ASSERT_TRUE(cv::imwrite(dir.file("a/red.png"), red));
+  prn::test::write_bytes(dir.file("notes.txt"), "not a texture");
+  const auto t = load_texture_folder(dir.path(), 16);
+  ASSERT_EQ(t.size(), 2u); // a/b/grey.pat, a/red.png
+  for (const auto &x : t)
+    EXPECT_EQ(x.sizes(), (std::vector<int64_t>{3, 16, 16}));
+  EXPECT_NEAR(t[0].min().item<float>(), 0x40 / 255.0f, 1e-5);
+  EXPECT_NEAR(t[0].max().item<float>(), 0x40 / 255.0f, 1e-5);
+  EXPECT_NEAR(t[1][0].mean().item<float>(), 1.0f, 1e-5); // red
+  EXPECT_NEAR(t[1][2].mean().item<float>(), 0.0f, 1e-5);
+
+  TempDir empty;
+  EXPECT_PRN_ERROR(load_texture_folder(empty.path(), 16), "holds no texture", empty.path().c_str());
+  EXPECT_PRN_ERROR(load_texture_folder(dir.file("missing"), 16), "is not a folder", "missing");
+}
+
 TEST(GimpPattern, DebianFiles) {
   const std::string burlap = "/usr/share/gimp/2.0/patterns/Fabric/burlap.pat";
   const std::string paper = "/usr/share/gimp/2.0/patterns/Paper/paper.pat";

@@ -26,6 +26,14 @@ public:
   // and the weights tests make for themselves.
   void reset_parameters(uint64_t seed);
 
+  // The fallback's data-dependent initialisation: re-estimates every BatchNorm's
+  // running mean and variance as the plain average over `images` (N, 3, H, W)
+  // in batches of `batch`, so each channel of each layer is standardised on the
+  // user's normal images instead of keeping torchvision's initial 0 / 1. Only
+  // for a randomly initialised encoder: ImageNet statistics must not be replaced.
+  // The encoder is frozen again (eval mode) afterwards.
+  void fit_batchnorm(const torch::Tensor &images, int64_t batch = 16);
+
   // Loads torchvision's resnet18 state dict file (torch.save zip archive).
   // fc.* and layer4.* are ignored; any other missing, unexpected or
   // mismatched key throws prn::Error listing them with their shapes.

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <set>
 
 namespace fs = std::filesystem;
 
@@ -230,6 +231,32 @@ torch::Tensor load_texture(const std::string &path) {
   PRN_CHECK(t.size(1) >= 8 && t.size(2) >= 8, "texture '", path, "' is too small (", t.size(2), "x", t.size(1),
             "; at least 8x8)");
   return t;
+}
+
+std::vector<torch::Tensor> load_texture_folder(const std::string &folder, int64_t size) {
+  PRN_CHECK(size >= 1, "load_texture_folder: expected size >= 1, got ", size);
+  std::error_code ec;
+  PRN_CHECK(fs::is_directory(folder, ec), "texture folder '", folder, "' is not a folder");
+  static const std::set<std::string> exts{".png", ".jpg", ".jpeg", ".bmp", ".tif", ".pat"};
+  std::vector<std::string> files;
+  for (const auto &e : fs::recursive_directory_iterator(folder))
+    if (e.is_regular_file() && exts.count(lower_ext(e.path().string())))
+      files.push_back(e.path().string());
+  std::sort(files.begin(), files.end());
+  PRN_CHECK(!files.empty(), "texture folder '", folder, "' holds no texture (.png .jpg .jpeg .bmp .tif, or GIMP .pat)");
+  std::vector<torch::Tensor> out;
+  out.reserve(files.size());
+  for (const auto &f : files) {
+    if (lower_ext(f) != ".pat") {
+      out.push_back(load_image(f, size));
+      continue;
+    }
+    // GIMP patterns are small seamless tiles: resized like any other image.
+    out.push_back(at::upsample_bilinear2d(load_texture(f).unsqueeze(0), {size, size}, /*align_corners=*/false)
+                      .squeeze(0)
+                      .clamp(0, 1));
+  }
+  return out;
 }
 
 torch::Tensor render_texture_web(const std::string &texture, int64_t lines, int64_t width, int64_t tile,

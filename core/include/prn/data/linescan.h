@@ -22,6 +22,13 @@ std::vector<std::string> find_system_textures();
 // a missing, unreadable or too small (under 8x8) file.
 torch::Tensor load_texture(const std::string &path);
 
+// Every texture image under `folder` (recursively; .png .jpg .jpeg .bmp .tif and
+// GIMP .pat), sorted by path, each as (3, size, size) float32 RGB in [0, 1]:
+// the foreign textures of simulated anomalies (a DTD folder, or GIMP's
+// /usr/share/gimp/2.0/patterns). Throws prn::Error naming the folder when it is
+// missing or holds no texture, or naming a file that cannot be read.
+std::vector<torch::Tensor> load_texture_folder(const std::string &folder, int64_t size);
+
 // The texture alone laid over a web of lines x width, as (3, lines, width)
 // float32 RGB: one period made seamless (a .pat tiles by design; a photograph
 // is cross-faded with its half-shifted copy near its edges), scaled up so a
