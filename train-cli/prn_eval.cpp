@@ -201,18 +201,13 @@ std::string safe_name(std::string s) {
 }
 
 // The defect kinds --kinds selects (empty: all). "unseen": the test split's
-// kinds minus those of the bundle's seen anomalies ("test/<kind>/<file>").
+// kinds minus `seen_kinds`, those of the bundle's seen anomalies.
 std::set<std::string> kinds_to_evaluate(const std::vector<std::string> &wanted,
                                         const prn::data::CategoryListing &listing,
-                                        const std::vector<std::string> &seen_paths, const std::string &folder) {
+                                        const std::set<std::string> &seen_kinds, const std::string &folder) {
   const auto present = listing.defect_kinds();
   std::set<std::string> kinds;
   if (wanted.size() == 1 && wanted[0] == "unseen") {
-    std::set<std::string> seen_kinds;
-    for (const auto &path : seen_paths)
-      for (const auto &k : present)
-        if (path.find("/" + k + "/") != std::string::npos || path.rfind(k + "/", 0) == 0)
-          seen_kinds.insert(k);
     for (const auto &k : present)
       if (!seen_kinds.count(k))
         kinds.insert(k);
@@ -250,21 +245,29 @@ prn::cli::MetricRow evaluate(const EvalParams &p, const EvalCase &c, std::set<st
   std::vector<std::string> rel_paths;
   std::set<std::string> matched;
   const fs::path root = fs::path(listing.root).lexically_normal();
-  const std::set<std::string> kinds = kinds_to_evaluate(p.kinds, listing, b.seen_anomalies, c.data);
-  int64_t other_kinds = 0;
+  // One pass: the seen anomalies leave (their kinds noted), the rest are candidates.
+  std::set<std::string> seen_kinds;
+  std::vector<std::pair<prn::data::Sample, std::string>> candidates; // sample, dataset-relative path
   for (const auto &s : listing.test) {
     const std::string rel = fs::path(s.image_path).lexically_normal().lexically_relative(root).generic_string();
     const std::string with_category = listing.category + "/" + rel;
     if (seen.count(rel) || seen.count(with_category)) {
       matched.insert(seen.count(rel) ? rel : with_category);
+      seen_kinds.insert(s.defect);
       continue;
     }
+    candidates.emplace_back(s, rel);
+  }
+  // --kinds: anomalous candidates of other kinds leave too.
+  const std::set<std::string> kinds = kinds_to_evaluate(p.kinds, listing, seen_kinds, c.data);
+  int64_t other_kinds = 0;
+  for (auto &[s, rel] : candidates) {
     if (s.anomalous && !kinds.empty() && !kinds.count(s.defect)) {
       ++other_kinds;
       continue;
     }
-    samples.push_back(s);
-    rel_paths.push_back(rel);
+    samples.push_back(std::move(s));
+    rel_paths.push_back(std::move(rel));
   }
   const int64_t removed = static_cast<int64_t>(listing.test.size() - samples.size()) - other_kinds;
   std::printf("  test split: %zu images; removed %lld seen anomal%s of the bundle -> %zu evaluated\n",
