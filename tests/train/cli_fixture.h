@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <string>
 #include <sys/wait.h>
+#include <unistd.h>
 
 namespace prn::test {
 
@@ -51,6 +52,13 @@ inline std::string train_bin() {
 inline int run(const std::string &cmd) {
   const int rc = std::system(cmd.c_str());
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+// Waits (polling every 100 ms, at most `seconds`) until a training run has logged
+// its first step to `log` (metrics.jsonl), so an interrupt lands mid-training.
+inline void wait_for_first_logged_step(const std::string &log, int seconds) {
+  for (int i = 0; i < 10 * seconds && (!std::filesystem::exists(log) || std::filesystem::file_size(log) == 0); ++i)
+    usleep(100 * 1000);
 }
 
 } // namespace prn::test

@@ -312,8 +312,7 @@ TEST(TrainCli, ASignalToOneRankStopsEveryRankWithACheckpoint) {
     pids.push_back(pid);
   }
   const std::string log = dir.file("m-train/metrics.jsonl");
-  for (int i = 0; i < 1200 && (!std::filesystem::exists(log) || std::filesystem::file_size(log) == 0); ++i)
-    usleep(100 * 1000);
+  prn::test::wait_for_first_logged_step(log, 120);
   kill(pids[1], SIGINT); // rank 1 only: rank 0 stops at the same step and writes the checkpoint
   for (pid_t pid : pids) {
     int status = 0;

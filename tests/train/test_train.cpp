@@ -160,8 +160,7 @@ TEST(TrainCli, SigintSavesACheckpointAndExitsCleanly) {
   }
   // Wait until training has logged a step, then interrupt.
   const std::string log = dir.file("m-train/metrics.jsonl");
-  for (int i = 0; i < 600 && (!std::filesystem::exists(log) || std::filesystem::file_size(log) == 0); ++i)
-    usleep(100 * 1000);
+  prn::test::wait_for_first_logged_step(log, 60);
   kill(pid, SIGINT);
   int status = 0;
   waitpid(pid, &status, 0);
