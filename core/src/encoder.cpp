@@ -1,10 +1,11 @@
 #include "prn/encoder.h"
 
+#include "internal/batchnorm_refit.h"
+
 #include "prn/error.h"
 #include "prn/state_dict.h"
 
 #include <algorithm>
-#include <optional>
 #include <set>
 #include <sstream>
 
@@ -165,20 +166,18 @@ void EncoderImpl::fit_batchnorm(const torch::Tensor &images, int64_t batch) {
             "Encoder::fit_batchnorm: expected images of shape (N, 3, H, W) with N >= 1, got ",
             images.defined() ? shape_str(images) : std::string("an undefined tensor"));
   PRN_CHECK(batch >= 1, "Encoder::fit_batchnorm: expected batch >= 1, got ", batch);
-  std::vector<std::pair<torch::nn::BatchNorm2dImpl *, std::optional<double>>> norms;
+  std::vector<torch::nn::BatchNorm2dImpl *> norms;
   for (auto &m : modules(/*include_self=*/false))
-    if (auto *bn = dynamic_cast<torch::nn::BatchNorm2dImpl *>(m.get())) {
-      norms.emplace_back(bn, bn->options.momentum());
-      bn->options.momentum(std::nullopt); // cumulative average over the batches
-      bn->reset_running_stats();
-      bn->torch::nn::Module::train(true); // batch statistics in forward, running ones updated
-    }
-  for (int64_t i = 0; i < images.size(0); i += batch)
-    forward(images.narrow(0, i, std::min(batch, images.size(0) - i)));
-  for (auto &[bn, momentum] : norms) {
-    bn->options.momentum(momentum);
+    if (auto *bn = dynamic_cast<torch::nn::BatchNorm2dImpl *>(m.get()))
+      norms.push_back(bn);
+  for (auto *bn : norms)
+    bn->torch::nn::Module::train(true); // batch statistics in forward, running ones updated
+  detail::refit_batchnorm(norms, [&] {
+    for (int64_t i = 0; i < images.size(0); i += batch)
+      forward(images.narrow(0, i, std::min(batch, images.size(0) - i)));
+  });
+  for (auto *bn : norms)
     bn->torch::nn::Module::train(false);
-  }
 }
 
 std::array<torch::Tensor, 3> EncoderImpl::forward(const torch::Tensor &images) {

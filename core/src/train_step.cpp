@@ -1,5 +1,7 @@
 #include "prn/train_step.h"
 
+#include "internal/batchnorm_refit.h"
+
 #include "prn/error.h"
 #include "prn/batchnorm.h"
 #include "prn/loss.h"
@@ -79,24 +81,18 @@ void broadcast_model(PrnModelImpl &model, Reducer &reducer, int root) {
 
 void recalibrate_batchnorm(PrnModelImpl &model, const std::function<torch::Tensor()> &next_batch, int64_t batches) {
   PRN_CHECK(batches >= 1, "recalibrate_batchnorm: expected batches >= 1, got ", batches);
-  std::vector<std::pair<torch::nn::BatchNorm2dImpl *, std::optional<double>>> norms;
+  std::vector<torch::nn::BatchNorm2dImpl *> norms;
   for (auto &item : model.named_modules()) {
     if (item.key().rfind("encoder", 0) == 0)
       continue;
-    if (auto *bn = dynamic_cast<torch::nn::BatchNorm2dImpl *>(item.value().get())) {
-      norms.emplace_back(bn, bn->options.momentum());
-      bn->options.momentum(std::nullopt); // cumulative average
-      bn->reset_running_stats();
-    }
+    if (auto *bn = dynamic_cast<torch::nn::BatchNorm2dImpl *>(item.value().get()))
+      norms.push_back(bn);
   }
   model.train(true);
-  {
-    torch::NoGradGuard no_grad;
+  detail::refit_batchnorm(norms, [&] {
     for (int64_t i = 0; i < batches; ++i)
       model.forward(next_batch());
-  }
-  for (auto &[bn, momentum] : norms)
-    bn->options.momentum(momentum);
+  });
   model.eval();
 }
 
