@@ -1,5 +1,6 @@
 #include "prn/attention.h"
 
+#include "prn/conv_bn_fold.h"
 #include "prn/error.h"
 
 #include <cmath>
@@ -55,9 +56,69 @@ void MultiSizeAttentionBlockImpl::branch(const torch::Tensor &x, size_t i, torch
   out.unflatten(2, {d, p}).unflatten(4, {d, p}).copy_(attended.view({B, d, d, C, p, p}).permute({0, 3, 1, 4, 2, 5}));
 }
 
+// branch() for inference (no autograd): the same values up to float rounding in
+// fewer, cheaper passes over the tokens.
+// - Scores: with q = a*t + b, k = c*t + e, v = g*t + h (element-wise per token),
+//   q_i.k_j = (ac*t_i + bc).t_j + (ae.t_i + b.e); the bracketed terms do not depend
+//   on the key j and cancel in the softmax, so the scores are those of
+//   q' = ac*t + bc against k = t.
+// - Values: every row of the attention sums to 1, so attention(v) =
+//   g * attention(t) + h, applied while writing the result into `out`.
+// - Layout: a token's elements are taken in (p, p, C) order, the channels-last
+//   order of x and `out`, with the weights permuted alike (the dot products and
+//   element-wise maps do not depend on the order), so cutting the patches and
+//   writing them back move contiguous runs of channels instead of transposing.
+// One affine pass over the tokens instead of three, no separate copy back.
+void MultiSizeAttentionBlockImpl::branch_inference(const torch::Tensor &x, size_t i, torch::Tensor out) {
+  const int64_t B = x.size(0), C = channels_, d = divisors_[i], p = size_ / d;
+  const int64_t N = d * d, D = C * p * p;
+  const auto &w = qkv_[i];
+  constexpr auto kCL = torch::MemoryFormat::ChannelsLast;
+  if (d == 1) {
+    at::addcmul_out(out, w[5].contiguous(kCL), x.contiguous(kCL), w[4].contiguous(kCL));
+    return;
+  }
+  // (1, C, p, p) weights -> (p, p, C) order
+  auto perm = [](const torch::Tensor &t) { return t.permute({0, 2, 3, 1}).contiguous(); };
+  auto nhwc = x.contiguous(kCL).permute({0, 2, 3, 1}); // (B, H, W, C), contiguous
+  auto tokens = nhwc.reshape({B, d, p, d, p, C}).permute({0, 1, 3, 2, 4, 5}).reshape({B, 1, N, D});
+  auto q = torch::addcmul(perm(w[1] * w[2]).view({1, 1, 1, D}), tokens, perm(w[0] * w[2]).view({1, 1, 1, D}));
+  auto attended = at::scaled_dot_product_attention(q, tokens, tokens); // (B, 1, N, D)
+  auto patches = out.permute({0, 2, 3, 1}).unflatten(1, {d, p}).unflatten(3, {d, p}); // (B, d, p, d, p, C) view
+  at::addcmul_out(patches, perm(w[5]).view({1, 1, p, 1, p, C}),
+                  attended.view({B, d, d, p, p, C}).permute({0, 1, 3, 2, 4, 5}), perm(w[4]).view({1, 1, p, 1, p, C}));
+}
+
+// forward for eval-mode inference: branch_inference, a channels-last
+// concatenation (the layout of the convs, so they convert nothing), the
+// BatchNorms folded into the convs (ConvBnFold), ReLUs and the residual add in place.
+torch::Tensor MultiSizeAttentionBlockImpl::forward_inference(const torch::Tensor &x) {
+  const int64_t nd = static_cast<int64_t>(divisors_.size());
+  auto cat = torch::empty({x.size(0), nd * channels_, size_, size_},
+                          x.options().memory_format(torch::MemoryFormat::ChannelsLast));
+  for (size_t i = 0; i < divisors_.size(); ++i)
+    branch_inference(x, i, cat.narrow(1, static_cast<int64_t>(i) * channels_, channels_));
+  auto y = fold1_.apply(*reduce1, *bn1, cat);
+  y = y ? y->relu_() : torch::relu(bn1(reduce1(cat)));
+  auto z = fold2_.apply(*reduce2, *bn2, *y);
+  if (!z)
+    z = bn2(reduce2(*y));
+  return z->add_(shortcut(cat)).relu_();
+}
+
+void MultiSizeAttentionBlockImpl::train(bool on) {
+  torch::nn::Module::train(on);
+  if (on) { // free the fast path's folded weights until the next inference
+    fold1_.clear();
+    fold2_.clear();
+  }
+}
+
 torch::Tensor MultiSizeAttentionBlockImpl::forward(const torch::Tensor &x) {
   PRN_CHECK(x.dim() == 4 && x.size(1) == channels_ && x.size(2) == size_ && x.size(3) == size_,
             "attention: expected input (B, ", channels_, ", ", size_, ", ", size_, "), got ", x.sizes());
+  if (!is_training() && inference_fast_path(x))
+    return forward_inference(x);
   // Branch outputs are written straight into their channel slice of the
   // concatenation (no separate cat pass), in the input's memory format.
   const int64_t nd = static_cast<int64_t>(divisors_.size());

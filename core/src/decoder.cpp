@@ -1,6 +1,7 @@
 #include "prn/decoder.h"
 
 #include "prn/batchnorm.h"
+#include "prn/conv_bn_fold.h"
 #include "prn/error.h"
 
 namespace prn {
@@ -27,6 +28,23 @@ torch::Tensor upsample(const torch::Tensor &x, int64_t size) {
                                             .align_corners(false));
 }
 
+// A conv_bn_relu or double_conv block, (conv, BN, ReLU) repeated, for eval-mode
+// inference: each BN folded into its conv (folds[i / 3]), the ReLU in place.
+// A step the fold does not apply to runs its modules as they are.
+torch::Tensor forward_folded(nn::Sequential &block, std::vector<ConvBnFold> &folds, const torch::Tensor &x) {
+  PRN_CHECK(folds.size() * 3 == block->size(), "decoder: expected one fold per (conv, BatchNorm, ReLU) step, got ",
+            folds.size(), " for ", block->size(), " modules");
+  torch::Tensor y = x;
+  for (size_t i = 0; i + 2 < block->size(); i += 3) {
+    auto *conv = block[i]->as<nn::Conv2d>();
+    auto *bn = block[i + 1]->as<SyncableBatchNorm2d>();
+    PRN_CHECK(conv != nullptr && bn != nullptr, "decoder: expected (conv, BatchNorm, ReLU) steps in a block");
+    auto folded = folds[i / 3].apply(*conv, *bn, y);
+    y = folded ? folded->relu_() : torch::relu(bn->forward(conv->forward(y)));
+  }
+  return y;
+}
+
 } // namespace
 
 DecoderImpl::DecoderImpl(std::array<int64_t, 3> channels, int64_t head_channels, int64_t output_size)
@@ -39,12 +57,17 @@ DecoderImpl::DecoderImpl(std::array<int64_t, 3> channels, int64_t head_channels,
   }
   head = register_module("head", conv_bn_relu(d[0], head_channels));
   out = register_module("out", nn::Conv2d(nn::Conv2dOptions(head_channels, 1, 1)));
+  const std::array<nn::Sequential *, 6> blocks{&bottom, &up_[0], &merge_[0], &up_[1], &merge_[1], &head};
+  for (size_t b = 0; b < blocks.size(); ++b)
+    folds_[b].resize((*blocks[b])->size() / 3);
 }
 
 torch::Tensor DecoderImpl::forward(const Scales &x) {
   for (int s = 0; s < 3; ++s)
     PRN_CHECK(x[s].dim() == 4 && x[s].size(1) == channels_[s], "decoder: expected ", channels_[s],
               " channels at scale ", s, ", got shape ", x[s].sizes());
+  if (!is_training() && inference_fast_path(x[2]))
+    return forward_inference(x);
   auto y = bottom->forward(x[2]);
   for (int s = 1; s >= 0; --s) {
     y = up_[s]->forward(upsample(y, x[s].size(2)));
@@ -52,6 +75,30 @@ torch::Tensor DecoderImpl::forward(const Scales &x) {
   }
   y = head->forward(upsample(y, output_size_));
   return out(y);
+}
+
+// forward with the BatchNorms folded and the ReLUs in place; the concatenation
+// is written channels-last, the layout of the convs.
+torch::Tensor DecoderImpl::forward_inference(const Scales &x) {
+  auto y = forward_folded(bottom, folds_[0], x[2]);
+  for (int s = 1; s >= 0; --s) {
+    y = forward_folded(up_[s], folds_[1 + 2 * s], upsample(y, x[s].size(2)));
+    auto cat = torch::empty({y.size(0), y.size(1) + x[s].size(1), y.size(2), y.size(3)},
+                            y.options().memory_format(torch::MemoryFormat::ChannelsLast));
+    cat.narrow(1, 0, y.size(1)).copy_(y);
+    cat.narrow(1, y.size(1), x[s].size(1)).copy_(x[s]);
+    y = forward_folded(merge_[s], folds_[2 + 2 * s], cat);
+  }
+  y = forward_folded(head, folds_[5], upsample(y, output_size_));
+  return out(y);
+}
+
+void DecoderImpl::train(bool on) {
+  torch::nn::Module::train(on);
+  if (on) // free the fast path's folded weights until the next inference
+    for (auto &block : folds_)
+      for (auto &fold : block)
+        fold.clear();
 }
 
 } // namespace prn

@@ -2,6 +2,7 @@
 
 #include "internal/batchnorm_refit.h"
 
+#include "prn/conv_bn_fold.h"
 #include "prn/error.h"
 #include "prn/state_dict.h"
 
@@ -37,10 +38,33 @@ public:
     return torch::relu(y + shortcut);
   }
 
+  // forward with the BatchNorms folded into the convs (see ConvBnFold) and the
+  // ReLUs and the residual add in place; forward itself where the fold does not apply.
+  torch::Tensor forward_folded(const torch::Tensor &x) {
+    auto y = fold1_.apply(*conv1, *bn1, x);
+    if (y)
+      y = fold2_.apply(*conv2, *bn2, y->relu_());
+    if (!y)
+      return forward(x);
+    torch::Tensor shortcut = x;
+    if (!downsample.is_empty()) {
+      auto s = fold_down_.apply(*downsample[0]->as<nn::Conv2d>(), *downsample[1]->as<nn::BatchNorm2d>(), x);
+      shortcut = s ? *s : downsample->forward(x);
+    }
+    return y->add_(shortcut).relu_();
+  }
+
+  void clear_folds() {
+    fold1_.clear();
+    fold2_.clear();
+    fold_down_.clear();
+  }
+
 private:
   nn::Conv2d conv1{nullptr}, conv2{nullptr};
   nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};
   nn::Sequential downsample{nullptr};
+  ConvBnFold fold1_, fold2_, fold_down_;
 };
 TORCH_MODULE(BasicBlock);
 
@@ -70,7 +94,18 @@ EncoderImpl::EncoderImpl() {
   train(false);
 }
 
-void EncoderImpl::train(bool /*on*/) { torch::nn::Module::train(false); }
+void EncoderImpl::train(bool on) {
+  torch::nn::Module::train(false);
+  if (on) // the model trains: free the fast path's folded weights until the next inference
+    clear_folds();
+}
+
+void EncoderImpl::clear_folds() {
+  stem_fold_.clear();
+  for (auto *layer : {&layer1, &layer2, &layer3})
+    for (const auto &block : (*layer)->children())
+      block->as<BasicBlock>()->clear_folds();
+}
 
 void EncoderImpl::reset_parameters(uint64_t seed) {
   torch::NoGradGuard no_grad;
@@ -180,15 +215,27 @@ void EncoderImpl::fit_batchnorm(const torch::Tensor &images, int64_t batch) {
     bn->torch::nn::Module::train(false);
 }
 
-std::array<torch::Tensor, 3> EncoderImpl::forward(const torch::Tensor &images) {
+std::array<torch::Tensor, 3> EncoderImpl::forward(const torch::Tensor &images, bool fold_batchnorm) {
   torch::NoGradGuard no_grad;
   auto x = (images - mean_) / std_;
-  x = torch::relu(bn1(conv1(x)));
-  x = torch::max_pool2d(x, 3, 2, 1);
-  auto l1 = layer1->forward(x);
-  auto l2 = layer2->forward(l1);
-  auto l3 = layer3->forward(l2);
-  return {l1, l2, l3};
+  auto stem = fold_batchnorm ? stem_fold_.apply(*conv1, *bn1, x) : std::nullopt;
+  if (!stem) {
+    x = torch::relu(bn1(conv1(x)));
+    x = torch::max_pool2d(x, 3, 2, 1);
+    auto l1 = layer1->forward(x);
+    auto l2 = layer2->forward(l1);
+    auto l3 = layer3->forward(l2);
+    return {l1, l2, l3};
+  }
+  x = torch::max_pool2d(stem->relu_(), 3, 2, 1);
+  std::array<torch::Tensor, 3> out;
+  int s = 0;
+  for (auto *layer : {&layer1, &layer2, &layer3}) {
+    for (const auto &block : (*layer)->children())
+      x = block->as<BasicBlock>()->forward_folded(x);
+    out[s++] = x;
+  }
+  return out;
 }
 
 } // namespace prn

@@ -1,5 +1,6 @@
 #include "prn/fusion.h"
 
+#include "prn/conv_bn_fold.h"
 #include "prn/error.h"
 
 namespace prn {
@@ -32,6 +33,8 @@ Scales MultiScaleFusionImpl::forward(const Scales &x) {
     PRN_CHECK(x[s].dim() == 4 && x[s].size(1) == channels_[s], "fusion: expected ", channels_[s],
               " channels at scale ", s, ", got shape ", x[s].sizes());
   }
+  // Inference (eval mode, no autograd): accumulate in place, one buffer per scale.
+  const bool in_place = !is_training() && inference_fast_path(x[0]);
   Scales y;
   for (int j = 0; j < 3; ++j) {
     auto acc = x[j];
@@ -44,7 +47,10 @@ Scales MultiScaleFusionImpl::forward(const Scales &x) {
         r = torch::nn::functional::interpolate(
             r, torch::nn::functional::InterpolateFuncOptions().size(size).mode(torch::kBilinear).align_corners(false));
       }
-      acc = acc + r;
+      if (in_place && acc.unsafeGetTensorImpl() != x[j].unsafeGetTensorImpl())
+        acc.add_(r);
+      else
+        acc = acc + r;
     }
     y[j] = acc;
   }

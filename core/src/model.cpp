@@ -1,5 +1,6 @@
 #include "prn/model.h"
 
+#include "prn/conv_bn_fold.h"
 #include "prn/error.h"
 #include "prn/ops/nearest_residual.h"
 #include "prn/prototypes.h"
@@ -134,16 +135,36 @@ ForwardTrace PrnModelImpl::run(const torch::Tensor &images, bool keep) {
   check_input(images);
   PRN_CHECK(has_prototypes(), "model: prototypes are not fitted (call fit_prototypes or load a model file)");
   ForwardTrace t;
-  t.features = encoder_->forward(images.contiguous(torch::MemoryFormat::ChannelsLast));
-  for (int s = 0; s < 3; ++s)
+  // The inference fast path (eval mode, no autograd, no autocast): BatchNorms
+  // folded into the convs, every map channels-last, in-place activations.
+  const bool fast = !is_training() && inference_fast_path(images);
+  t.features = encoder_->forward(images.contiguous(torch::MemoryFormat::ChannelsLast), /*fold_batchnorm=*/fast);
+  for (int s = 0; s < 3; ++s) {
+    if (fast) {
+      // The kernels read (B, C, H, W)-contiguous features: convert once here
+      // (not once per kernel), and the residual back to the convs' layout.
+      auto [residual, nearest] = ops::nearest_prototype_residual(t.features[s].contiguous(), prototypes_[s]);
+      t.residuals[s] = residual.contiguous(torch::MemoryFormat::ChannelsLast);
+      t.nearest[s] = nearest;
+      continue;
+    }
     // In float32 also under autocast (mixed precision): squared differences of
     // nearby features lose everything in 16 bits. A no-op for float32 features.
     std::tie(t.residuals[s], t.nearest[s]) =
         ops::nearest_prototype_residual(t.features[s].to(torch::kFloat32), prototypes_[s]);
+  }
   auto ff = fusion_in_->forward(t.features);
   auto fr = fusion_in_->forward(t.residuals);
   for (int s = 0; s < 3; ++s) {
-    auto c = torch::cat({ff[s], fr[s]}, 1);
+    torch::Tensor c;
+    if (fast) { // channels-last whatever the layouts of ff and fr
+      c = torch::empty({ff[s].size(0), ff[s].size(1) + fr[s].size(1), ff[s].size(2), ff[s].size(3)},
+                       ff[s].options().memory_format(torch::MemoryFormat::ChannelsLast));
+      c.narrow(1, 0, ff[s].size(1)).copy_(ff[s]);
+      c.narrow(1, ff[s].size(1), fr[s].size(1)).copy_(fr[s]);
+    } else {
+      c = torch::cat({ff[s], fr[s]}, 1);
+    }
     t.fused[s] = projection_[s].is_empty() ? c : projection_[s]->forward(c);
     t.attended[s] = attention_[s]->is_empty() ? t.fused[s] : attention_[s]->forward(t.fused[s]);
   }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "prn/batchnorm.h"
+#include "prn/conv_bn_fold.h"
 
 #include <torch/torch.h>
 
@@ -21,12 +22,18 @@ namespace prn {
 class MultiSizeAttentionBlockImpl : public torch::nn::Module {
 public:
   MultiSizeAttentionBlockImpl(int64_t channels, int64_t size, std::vector<int64_t> divisors);
+  // In eval mode without autograd (torch::InferenceMode, NoGradGuard) a fast
+  // path runs: equal up to float rounding (see attention.cpp).
   torch::Tensor forward(const torch::Tensor &x);
+  // Also frees the fast path's folded weights when training starts.
+  void train(bool on = true) override;
 
   int64_t channels() const { return channels_; }
 
 private:
   void branch(const torch::Tensor &x, size_t i, torch::Tensor out);
+  void branch_inference(const torch::Tensor &x, size_t i, torch::Tensor out);
+  torch::Tensor forward_inference(const torch::Tensor &x);
 
   int64_t channels_, size_;
   std::vector<int64_t> divisors_;
@@ -34,6 +41,7 @@ private:
   std::vector<std::array<torch::Tensor, 6>> qkv_;
   torch::nn::Conv2d reduce1{nullptr}, reduce2{nullptr}, shortcut{nullptr};
   SyncableBatchNorm2d bn1{nullptr}, bn2{nullptr};
+  ConvBnFold fold1_, fold2_;
 };
 TORCH_MODULE(MultiSizeAttentionBlock);
 

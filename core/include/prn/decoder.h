@@ -1,12 +1,14 @@
 // prnanomaly core: U-Net-like decoder to a full-resolution anomaly map.
 #pragma once
 
+#include "prn/conv_bn_fold.h"
 #include "prn/fusion.h"
 
 #include <torch/torch.h>
 
 #include <array>
 #include <cstdint>
+#include <vector>
 
 namespace prn {
 
@@ -18,8 +20,11 @@ namespace prn {
 class DecoderImpl : public torch::nn::Module {
 public:
   DecoderImpl(std::array<int64_t, 3> channels, int64_t head_channels, int64_t output_size);
-  // Returns logits (B, 1, output_size, output_size).
+  // Returns logits (B, 1, output_size, output_size). In eval mode without
+  // autograd the BatchNorms are folded into the convs (ConvBnFold).
   torch::Tensor forward(const Scales &x);
+  // Also frees the fast path's folded weights when training starts.
+  void train(bool on = true) override;
 
 private:
   std::array<int64_t, 3> channels_;
@@ -28,6 +33,10 @@ private:
   std::array<torch::nn::Sequential, 2> up_{nullptr, nullptr}, merge_{nullptr, nullptr};
   torch::nn::Sequential head{nullptr};
   torch::nn::Conv2d out{nullptr};
+  // Folds of bottom, up0, merge0, up1, merge1, head (one per conv-BN pair).
+  std::array<std::vector<ConvBnFold>, 6> folds_;
+
+  torch::Tensor forward_inference(const Scales &x);
 };
 TORCH_MODULE(Decoder);
 

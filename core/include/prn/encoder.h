@@ -1,6 +1,8 @@
 // prnanomaly core: the frozen ResNet-18 encoder (layers 1-3).
 #pragma once
 
+#include "prn/conv_bn_fold.h"
+
 #include <torch/torch.h>
 
 #include <array>
@@ -19,7 +21,11 @@ class EncoderImpl : public torch::nn::Module {
 public:
   EncoderImpl();
 
-  std::array<torch::Tensor, 3> forward(const torch::Tensor &images);
+  // fold_batchnorm: the inference fast path, every BatchNorm folded into its
+  // conv (ConvBnFold: cached, rebuilt when a weight or statistic changes) and
+  // the ReLUs in place. Equal to the plain forward up to float rounding; the
+  // plain forward runs where a fold does not apply (autocast, fit_batchnorm).
+  std::array<torch::Tensor, 3> forward(const torch::Tensor &images, bool fold_batchnorm = false);
 
   // Kaiming-normal convs and unit BatchNorm as torchvision initialises them,
   // from a seed: the documented fallback when no ImageNet weights are given,
@@ -39,8 +45,10 @@ public:
   // mismatched key throws prn::Error listing them with their shapes.
   void load_torchvision(const std::string &path);
 
-  // Always stays in eval mode.
+  // Always stays in eval mode. Frees the folded weights of the fast path.
   void train(bool on = true) override;
+
+  void clear_folds();
 
   // Names of the parameters/buffers a torchvision file must provide.
   std::vector<std::string> torchvision_keys() const;
@@ -50,6 +58,7 @@ private:
   torch::nn::BatchNorm2d bn1{nullptr};
   torch::nn::Sequential layer1{nullptr}, layer2{nullptr}, layer3{nullptr};
   torch::Tensor mean_, std_;
+  ConvBnFold stem_fold_;
 };
 TORCH_MODULE(Encoder);
 

@@ -53,6 +53,12 @@ public:
 
   // Logits (B, 1, S, S). Throws prn::Error on bad input (shape, dtype, device,
   // non-finite values) or when prototypes are not fitted.
+  // Inference fast path: in eval mode without autograd and autocast (e.g. eval()
+  // then torch::InferenceMode, or anomaly_map) every BatchNorm is folded into
+  // its conv (prn::ConvBnFold, cached and rebuilt whenever a weight or statistic
+  // changes), all maps stay channels-last and activations run in place; the
+  // result equals the plain forward up to float rounding. Training mode or
+  // autograd always runs the plain modules.
   torch::Tensor forward(const torch::Tensor &images);
   ForwardTrace trace(const torch::Tensor &images);
   // sigmoid(logits) without autograd: pixel anomaly scores in [0, 1].
