@@ -52,7 +52,13 @@ void MultiSizeAttentionBlockImpl::branch(const torch::Tensor &x, size_t i, torch
   auto q = torch::addcmul(w[1].reshape({1, 1, 1, D}), tokens, w[0].reshape({1, 1, 1, D}));
   auto k = torch::addcmul(w[3].reshape({1, 1, 1, D}), tokens, w[2].reshape({1, 1, 1, D}));
   auto v = torch::addcmul(w[5].reshape({1, 1, 1, D}), tokens, w[4].reshape({1, 1, 1, D}));
-  auto attended = at::scaled_dot_product_attention(q, k, v); // (B, 1, N, D)
+  // (B, 1, N, D). With autograd, SDPA's math path: the scores of long tokens
+  // reach 1e9 on real webs (residuals are squared features), where the fused
+  // CPU kernel's backward returns NaN; the math path's softmax backward stays
+  // finite. The same values up to float rounding.
+  auto attended = torch::GradMode::is_enabled() && q.requires_grad()
+                      ? std::get<0>(at::_scaled_dot_product_attention_math(q, k, v))
+                      : at::scaled_dot_product_attention(q, k, v);
   out.unflatten(2, {d, p}).unflatten(4, {d, p}).copy_(attended.view({B, d, d, C, p, p}).permute({0, 3, 1, 4, 2, 5}));
 }
 

@@ -8,12 +8,56 @@
 
 namespace prn {
 
-std::unique_ptr<torch::optim::Adam> make_optimizer(PrnModelImpl &model, double lr, double weight_decay) {
+WeightDecay weight_decay_from_name(const std::string &name) {
+  if (name == "adamw")
+    return WeightDecay::Decoupled;
+  if (name == "adam")
+    return WeightDecay::Coupled;
+  throw Error("optimizer '" + name + "': expected adamw (decoupled weight decay) or adam (coupled, L2)");
+}
+
+std::string weight_decay_name(WeightDecay w) { return w == WeightDecay::Decoupled ? "adamw" : "adam"; }
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(PrnModelImpl &model, double lr, double weight_decay,
+                                                        WeightDecay kind) {
   PRN_CHECK(lr > 0, "optimizer: expected lr > 0, got ", lr);
   PRN_CHECK(weight_decay >= 0, "optimizer: expected weight_decay >= 0, got ", weight_decay);
+  if (kind == WeightDecay::Decoupled)
+    return std::make_unique<torch::optim::AdamW>(model.trainable_parameters(),
+                                                 torch::optim::AdamWOptions(lr).weight_decay(weight_decay));
   return std::make_unique<torch::optim::Adam>(model.trainable_parameters(),
                                               torch::optim::AdamOptions(lr).weight_decay(weight_decay));
 }
+
+namespace {
+
+// A finite loss can still have Inf/NaN gradients (an overflow in backward);
+// Adam would turn them into NaN weights. Refuse the step and name them.
+void check_gradients_finite(PrnModelImpl &model) {
+  std::vector<torch::Tensor> grads;
+  std::vector<std::string> names;
+  for (const auto &item : model.named_parameters())
+    if (item.value().grad().defined()) {
+      grads.push_back(item.value().grad());
+      names.push_back(item.key());
+    }
+  if (grads.empty())
+    return;
+  std::vector<torch::Tensor> finite;
+  for (const auto &g : grads)
+    finite.push_back(torch::isfinite(g).all());
+  const auto ok = torch::stack(finite).cpu();
+  if (ok.all().item<bool>())
+    return;
+  std::string bad;
+  for (size_t i = 0; i < names.size(); ++i)
+    if (!ok[static_cast<int64_t>(i)].item<bool>())
+      bad += (bad.empty() ? "" : ", ") + names[i];
+  throw Error("train_step: the loss is finite but the gradients of " + bad +
+              " are not (Inf/NaN); lower the learning rate");
+}
+
+} // namespace
 
 StepLosses train_step(PrnModelImpl &model, torch::optim::Optimizer &optimizer, const torch::Tensor &images,
                       const torch::Tensor &masks, Precision precision, LossScaler *scaler, Reducer *reducer) {
@@ -40,20 +84,15 @@ StepLosses train_step(PrnModelImpl &model, torch::optim::Optimizer &optimizer, c
     // Every process runs backward and the all-reduce, so that a non-finite
     // loss on one process is seen (and refused) by all of them.
     (precision == Precision::Float16 ? scaler->scale(parts.total) : parts.total).backward();
-    std::vector<torch::Tensor> sums;
-    for (auto &p : model.trainable_parameters())
-      if (p.grad().defined())
-        sums.push_back(p.grad());
-    sums.push_back(losses);
-    reducer->all_reduce_sum(sums);
-    for (auto &g : sums)
-      g.div_(reducer->world_size());
+    average_gradients(*reducer, model.trainable_parameters(), losses);
   }
   const auto l = losses.cpu();
   const double total = l[0].item<double>();
   PRN_CHECK(std::isfinite(total), "train_step: the loss is not finite (", total, "); lower the learning rate");
   if (reducer == nullptr || reducer->world_size() <= 1)
     (precision == Precision::Float16 ? scaler->scale(parts.total) : parts.total).backward();
+  if (precision != Precision::Float16) // (fp16: the scaler skips steps with Inf/NaN gradients)
+    check_gradients_finite(model);
   if (precision == Precision::Float16)
     scaler->step(optimizer, model.trainable_parameters());
   else

@@ -22,4 +22,18 @@ public:
   virtual void broadcast(std::vector<torch::Tensor> &tensors, int root) = 0;
 };
 
+// Data parallel, after backward: every parameter's gradient, and `extra` (the
+// step's losses), becomes its average over the processes, in one bucketed
+// all-reduce. Parameters without a gradient are skipped (alike on every process).
+inline void average_gradients(Reducer &reducer, const std::vector<torch::Tensor> &params, const torch::Tensor &extra) {
+  std::vector<torch::Tensor> sums;
+  for (const auto &p : params)
+    if (p.grad().defined())
+      sums.push_back(p.grad());
+  sums.push_back(extra);
+  reducer.all_reduce_sum(sums);
+  for (auto &g : sums)
+    g.div_(reducer.world_size());
+}
+
 } // namespace prn
