@@ -5,7 +5,9 @@
 #include "common/args.h"
 #include "common/main.h"
 #include "common/progress.h"
+#include "train/adaptation.h"
 #include "train/batcher.h"
+#include "train/train_params.h"
 #include "train/checkpoint.h"
 #include "train/distributed.h"
 #include "train/loss_plot.h"
@@ -36,135 +38,6 @@ namespace {
 volatile std::sig_atomic_t g_stop = 0;
 void on_signal(int) { g_stop = 1; }
 
-struct TrainParams {
-  std::string data, layout = "auto", out, log_dir;
-  std::string config = "paper";
-  int64_t epochs = 700, steps = 0;
-  prn::train::BatchRecipe recipe;
-  int64_t seen = 10;
-  std::string seen_folder, textures, backbone, resume;
-  std::vector<std::string> seen_kinds; // draw seen anomalies from these defect kinds only
-  double lr = 1e-4, weight_decay = 1e-2, holdout = 0.1;
-  uint64_t seed = 0;
-  int threads = 0, workers = 2;
-  int64_t checkpoint_every = 10; // epochs
-  int64_t bn_batches = 20;
-  int64_t stop_after = 0; // steps in this invocation; 0: no limit
-  std::string device = "cpu";
-  std::string precision = "fp32";
-  prn::train::DistOptions dist; // data parallel: --world-size, --rank, --local-rank, --master
-};
-
-void usage() {
-  std::printf(
-      "usage: prn-train --data FOLDER --out BUNDLE.prn [options]\n"
-      "data:\n"
-      "  --data FOLDER        a category folder (MVTec AD, BTAD, KolektorSDD2 or DAGM layout)\n"
-      "  --layout L           auto | mvtec | btad | ksdd2 | dagm (default auto)\n"
-      "  --seen N             seen anomalies drawn from the test split (default 10; removed from evaluation)\n"
-      "  --seen-kinds LIST    draw the seen anomalies from these defect kinds only (comma-separated)\n"
-      "  --seen-folder DIR    use these seen anomalies instead (masks in DIR/masks)\n"
-      "  --textures DIR       foreign textures for simulated anomalies (any images, e.g. DTD, or GIMP .pat\n"
-      "                       patterns, e.g. /usr/share/gimp/2.0/patterns);\n"
-      "                       default: augmented normal images\n"
-      "  --holdout F          share of normal training images kept for calibration (default 0.1)\n"
-      "model:\n"
-      "  --config C           paper | light (default paper)\n"
-      "  --backbone FILE      torchvision resnet18 weights (strongly advised; without: random encoder)\n"
-      "training:\n"
-      "  --epochs N           epochs (default 700; an epoch = one pass of the normal images)\n"
-      "  --steps N            a step count instead of epochs\n"
-      "  --batch N,E,S        normal, extended, simulated images per batch (default 32,16,16)\n"
-      "  --lr X --weight-decay X   Adam (default 1e-4, 1e-2)\n"
-      "  --seed S             seed of everything (default 0)\n"
-      "  --threads N          intra-op threads of the model (default: LibTorch's)\n"
-      "  --workers N          batch-making threads (default 2)\n"
-      "  --device D           cpu | cuda | cuda:N (default cpu)\n"
-      "  --precision P        fp32 | bf16 | fp16: mixed precision of the forward pass (autocast; the loss\n"
-      "                       stays float32; fp16 with dynamic loss scaling, CUDA only) (default fp32)\n"
-      "  --checkpoint-every N epochs between checkpoints (default 10)\n"
-      "  --resume CKPT        continue a run exactly where its checkpoint stopped\n"
-      "  --stop-after N       stop after N steps of this invocation, with a checkpoint (time-sliced training)\n"
-      "  --log-dir DIR        metrics.jsonl, loss.png, checkpoint.ckpt (default BUNDLE.prn without .prn + '-train')\n"
-      "data parallel (torch.distributed: gloo on cpu, nccl on cuda; docs/training.md):\n"
-      "  torchrun --nproc-per-node N --no-python prn-train ...   sets all of these; or, per process:\n"
-      "  --world-size N       processes in the run (default WORLD_SIZE, else 1); the --batch total is\n"
-      "                       the global batch, shared equally (it must be divisible by N)\n"
-      "  --rank R             this process, 0 to N-1 (default RANK); rank 0 writes the outputs\n"
-      "  --local-rank L       its GPU for --device cuda (default LOCAL_RANK, else the rank)\n"
-      "  --master ADDR:PORT   where rank 0 hosts the rendezvous (default MASTER_ADDR:MASTER_PORT,\n"
-      "                       else 127.0.0.1:29500)\n");
-}
-
-TrainParams parse(int argc, char **argv) {
-  TrainParams p;
-  prn::cli::Args args(argc, argv);
-  while (args.next()) {
-    const std::string &a = args.option();
-    if (a == "-h" || a == "--help") {
-      usage();
-      std::exit(0);
-    } else if (a == "--data") p.data = args.value();
-    else if (a == "--layout") p.layout = args.value();
-    else if (a == "--out") p.out = args.value();
-    else if (a == "--log-dir") p.log_dir = args.value();
-    else if (a == "--config") p.config = args.value();
-    else if (a == "--epochs") p.epochs = args.integer();
-    else if (a == "--steps") p.steps = args.integer();
-    else if (a == "--batch") {
-      auto v = args.list();
-      std::vector<int64_t> n;
-      for (const auto &x : v) {
-        try {
-          n.push_back(std::stoll(x));
-        } catch (const std::exception &) {
-          n.push_back(-1);
-        }
-      }
-      PRN_CHECK(n.size() == 3 && n[0] >= 1 && n[1] >= 0 && n[2] >= 0,
-                "option --batch: expected N,E,S (normal >= 1, extended >= 0, simulated >= 0), got ", v.size(),
-                " values");
-      p.recipe = {n[0], n[1], n[2]};
-    } else if (a == "--seen") p.seen = args.integer();
-    else if (a == "--seen-folder") p.seen_folder = args.value();
-    else if (a == "--seen-kinds") p.seen_kinds = args.list();
-    else if (a == "--textures") p.textures = args.value();
-    else if (a == "--backbone") p.backbone = args.value();
-    else if (a == "--resume") p.resume = args.value();
-    else if (a == "--lr") p.lr = args.real();
-    else if (a == "--weight-decay") p.weight_decay = args.real();
-    else if (a == "--holdout") p.holdout = args.real();
-    else if (a == "--seed") p.seed = static_cast<uint64_t>(args.non_negative());
-    else if (a == "--threads") p.threads = static_cast<int>(args.integer());
-    else if (a == "--workers") p.workers = static_cast<int>(args.integer());
-    else if (a == "--device") p.device = args.value();
-    else if (a == "--precision") p.precision = args.value();
-    else if (a == "--checkpoint-every") p.checkpoint_every = args.integer();
-    else if (a == "--stop-after") p.stop_after = args.integer();
-    else if (a == "--world-size") p.dist.world_size = static_cast<int>(args.integer());
-    else if (a == "--rank") p.dist.rank = static_cast<int>(args.integer());
-    else if (a == "--local-rank") p.dist.local_rank = static_cast<int>(args.integer());
-    else if (a == "--master") p.dist.master = args.value();
-    else {
-      usage();
-      throw prn::Error("unknown option '" + a + "'");
-    }
-  }
-  PRN_CHECK(!p.data.empty(), "--data is required (a category folder)");
-  PRN_CHECK(!p.out.empty(), "--out is required (the bundle file to write)");
-  PRN_CHECK(p.epochs >= 1 || p.steps >= 1, "--epochs or --steps must be >= 1");
-  PRN_CHECK(p.steps >= 0, "--steps: expected >= 0, got ", p.steps);
-  PRN_CHECK(p.seen >= 0, "--seen: expected >= 0, got ", p.seen);
-  PRN_CHECK(p.holdout > 0 && p.holdout < 1, "--holdout: expected a share in (0, 1), got ", p.holdout);
-  PRN_CHECK(p.workers >= 1, "--workers: expected >= 1, got ", p.workers);
-  PRN_CHECK(p.checkpoint_every >= 1, "--checkpoint-every: expected >= 1, got ", p.checkpoint_every);
-  if (p.log_dir.empty()) {
-    fs::path o(p.out);
-    p.log_dir = (o.parent_path() / (o.stem().string() + "-train")).string();
-  }
-  return p;
-}
-
 torch::Tensor load_all(const std::vector<prn::data::Sample> &samples, int64_t size, bool masks) {
   std::vector<torch::Tensor> out;
   for (const auto &s : samples)
@@ -176,7 +49,7 @@ std::string relative(const std::string &root, const std::string &path) {
   return fs::relative(path, root).string();
 }
 
-int run(const TrainParams &p) {
+int run(const prn::train::TrainParams &p) {
   if (p.threads > 0)
     torch::set_num_threads(p.threads);
   const auto dist = prn::train::resolve_dist_config(p.dist);
@@ -248,6 +121,8 @@ int run(const TrainParams &p) {
   if (!p.textures.empty())
     pool.textures = prn::data::load_texture_folder(p.textures, S);
 
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
   prn::PrnModel model(config, p.seed);
   if (!p.backbone.empty()) {
     model->encoder()->load_torchvision(p.backbone);
@@ -259,9 +134,22 @@ int run(const TrainParams &p) {
     model->encoder()->fit_batchnorm(pool.normals);
     if (lead)
       std::fprintf(stderr,
-                   "\n*** WARNING: no --backbone given: the ResNet-18 encoder keeps a RANDOM (seeded) initialisation,\n"
-                   "*** its BatchNorm statistics fitted on the normal training images. Localisation quality will be\n"
-                   "*** far below the paper's. Pass torchvision's resnet18 file (resnet18-f37072fd.pth) with --backbone.\n\n");
+                   "\n*** WARNING: no --backbone given: the ResNet-18 encoder starts from a RANDOM (seeded) initialisation%s\n"
+                   "*** Localisation quality will be below the paper's. Pass torchvision's resnet18 file\n"
+                   "*** (resnet18-f37072fd.pth) with --backbone.\n\n",
+                   p.adapt_steps > 0 ? ",\n*** adapted to this data's anomalies first (--adapt-steps)." : ",\n*** its BatchNorm statistics fitted on the normal training images.");
+    // On resume the checkpoint holds the adapted encoder.
+    if (p.adapt_steps > 0 && p.resume.empty()) {
+      prn::train::AdaptationParams ap{p.adapt_steps, p.adapt_lr, p.seed, p.workers};
+      const bool done = prn::train::adapt_fallback_encoder(
+          *model->encoder(), pool, p.recipe, ap, shard, device, group.get(),
+          [&] { return group ? group->any(g_stop != 0) : g_stop != 0; }, lead ? stderr : stdout);
+      if (!done) {
+        std::fprintf(stderr, "prn-train: interrupted during the encoder adaptation; nothing was saved\n");
+        return 130;
+      }
+      model->encoder()->fit_batchnorm(pool.normals); // statistics of the adapted encoder
+    }
   }
   model->fit_prototypes(pool.normals, p.seed);
   model->to(device);
@@ -269,7 +157,7 @@ int run(const TrainParams &p) {
     prn::broadcast_model(*model, *group);
     prn::set_batchnorm_reducer(*model, group);
   }
-  auto optimizer = prn::make_optimizer(*model, p.lr, p.weight_decay);
+  auto optimizer = prn::make_optimizer(*model, p.lr, p.weight_decay, p.optimizer);
 
   const int64_t steps_per_epoch = (pool.normals.size(0) + p.recipe.normal - 1) / p.recipe.normal;
   const int64_t total = p.steps > 0 ? p.steps : p.epochs * steps_per_epoch;
@@ -280,7 +168,8 @@ int run(const TrainParams &p) {
                                             {"batch", std::to_string(p.recipe.normal) + "," +
                                                           std::to_string(p.recipe.extended) + "," +
                                                           std::to_string(p.recipe.simulated)},
-                                            {"prototypes", std::to_string(model->num_prototypes())}};
+                                            {"prototypes", std::to_string(model->num_prototypes())},
+                                            {"optimizer", prn::weight_decay_name(p.optimizer)}};
   if (lead)
     fs::create_directories(p.log_dir);
   const std::string ckpt = p.log_dir + "/checkpoint.ckpt";
@@ -304,8 +193,6 @@ int run(const TrainParams &p) {
   std::ofstream log;
   if (lead)
     log.open(metrics_path, start > 0 ? std::ios::app : std::ios::trunc);
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
   std::vector<prn::train::LossSeries> curves = prn::train::loss_series(history);
   prn::cli::Progress bar("train", total - start, "step", lead ? stderr : stdout);
   prn::train::BatchQueue queue(pool, p.recipe, p.seed, start, p.workers, 2 * p.workers, shard);
@@ -376,7 +263,10 @@ int run(const TrainParams &p) {
                        {"seed", std::to_string(p.seed)},         {"precision", p.precision},         {"dataset_hash", listing.listing_hash()},
                        {"processes", std::to_string(dist.world_size)},
                        {"dataset_layout", listing.layout},       {"steps", std::to_string(total)},
-                       {"backbone", p.backbone.empty() ? "random (seeded)" : fs::path(p.backbone).filename().string()},
+                       {"backbone", !p.backbone.empty() ? fs::path(p.backbone).filename().string()
+                                   : p.adapt_steps > 0 ? "random (seeded), adapted " + std::to_string(p.adapt_steps) + " steps"
+                                                       : "random (seeded)"},
+                       {"optimizer", prn::weight_decay_name(p.optimizer)},
                        {"created", when}};
   model->to(torch::kCPU);
   prn::save_bundle(p.out, bundle);
@@ -392,5 +282,5 @@ int run(const TrainParams &p) {
 } // namespace
 
 int main(int argc, char **argv) {
-  return prn::cli::run_main("prn-train", [&] { return run(parse(argc, argv)); });
+  return prn::cli::run_main("prn-train", [&] { return run(prn::train::parse_train_params(argc, argv)); });
 }

@@ -7,6 +7,7 @@
 #include "prn/state_dict.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -94,8 +95,16 @@ EncoderImpl::EncoderImpl() {
   train(false);
 }
 
-void EncoderImpl::train(bool on) {
+void EncoderImpl::set_trainable(bool on) {
+  trainable_ = on;
+  for (auto &p : parameters())
+    p.set_requires_grad(on);
+  clear_folds();
   torch::nn::Module::train(false);
+}
+
+void EncoderImpl::train(bool on) {
+  torch::nn::Module::train(trainable_ && on);
   if (on) // the model trains: free the fast path's folded weights until the next inference
     clear_folds();
 }
@@ -216,7 +225,13 @@ void EncoderImpl::fit_batchnorm(const torch::Tensor &images, int64_t batch) {
 }
 
 std::array<torch::Tensor, 3> EncoderImpl::forward(const torch::Tensor &images, bool fold_batchnorm) {
-  torch::NoGradGuard no_grad;
+  // Frozen: never any autograd. Trainable (the adaptation of the fallback):
+  // autograd as the caller has it, and no folds (the weights move).
+  std::optional<torch::NoGradGuard> no_grad;
+  if (!trainable_)
+    no_grad.emplace();
+  else
+    fold_batchnorm = false;
   auto x = (images - mean_) / std_;
   auto stem = fold_batchnorm ? stem_fold_.apply(*conv1, *bn1, x) : std::nullopt;
   if (!stem) {

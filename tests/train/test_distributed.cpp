@@ -99,7 +99,7 @@ std::string slurp(const std::string &path) {
 }
 
 std::string args(const std::string &data, const std::string &out) {
-  return " --data '" + data + "' --out '" + out + "' --config light --batch 2,1,1 --steps 4 --seen 1 --lr 1e-3" +
+  return " --data '" + data + "' --out '" + out + "' --config light --batch 2,1,1 --steps 4 --seen 1 --lr 1e-3 --adapt-steps 0" +
          " --workers 1 --threads 1 --seed 3";
 }
 
@@ -305,6 +305,7 @@ TEST(TrainCli, ASignalToOneRankStopsEveryRankWithACheckpoint) {
     if (pid == 0) {
       execl(train_bin().c_str(), train_bin().c_str(), "--data", data.c_str(), "--out", out.c_str(), "--config",
             "light", "--batch", "2,1,1", "--steps", "100000", "--seen", "1", "--workers", "1", "--threads", "1",
+          "--adapt-steps", "0",
             "--world-size", "2", "--rank", rank, "--master", ("127.0.0.1:" + port).c_str(),
             static_cast<char *>(nullptr));
       _exit(127);

@@ -104,7 +104,7 @@ using prn::test::run;
 using prn::test::train_bin;
 
 std::string common_args(const std::string &data, const std::string &out) {
-  return " --data '" + data + "' --out '" + out + "' --config light --batch 2,1,1 --steps 4 --seen 1 --lr 1e-3" +
+  return " --data '" + data + "' --out '" + out + "' --config light --batch 2,1,1 --steps 4 --seen 1 --lr 1e-3 --adapt-steps 0" +
          " --workers 1 --threads 1 --seed 3 > /dev/null 2>&1";
 }
 
@@ -155,6 +155,7 @@ TEST(TrainCli, SigintSavesACheckpointAndExitsCleanly) {
   if (pid == 0) {
     execl(train_bin().c_str(), train_bin().c_str(), "--data", data.c_str(), "--out", out.c_str(), "--config",
           "light", "--batch", "2,1,1", "--steps", "100000", "--seen", "1", "--workers", "1", "--threads", "1",
+          "--adapt-steps", "0",
           static_cast<char *>(nullptr));
     _exit(127);
   }
@@ -190,4 +191,38 @@ TEST(TrainCli, MixedPrecisionBf16OnTheCpuAndFp16RefusedWithoutCuda) {
     EXPECT_EQ(run(train_bin() + " --precision fp16" + common_args(data, dir.file("fp16.prn"))), 2);
     EXPECT_FALSE(std::filesystem::exists(dir.file("fp16.prn")));
   }
+}
+
+TEST(TrainCli, WithoutABackboneTheEncoderAdaptsAndAResumedRunKeepsIt) {
+  ASSERT_FALSE(train_bin().empty());
+  prn::test::TempDir dir;
+  const std::string data = make_dataset(dir);
+  auto with = [&](const std::string &adapt, const std::string &out) {
+    std::string a = common_args(data, dir.file(out));
+    return a.replace(a.find(" --adapt-steps 0"), 16, " --adapt-steps " + adapt);
+  };
+  ASSERT_EQ(run(train_bin() + with("3", "adapted.prn")), 0);
+  ASSERT_EQ(run(train_bin() + common_args(data, dir.file("random.prn"))), 0);
+  auto adapted = prn::load_bundle(dir.file("adapted.prn"));
+  auto random = prn::load_bundle(dir.file("random.prn"));
+  EXPECT_EQ(adapted.provenance.at("backbone"), "random (seeded), adapted 3 steps");
+  EXPECT_EQ(random.provenance.at("backbone"), "random (seeded)");
+  // The same seeded initialisation, then 3 adaptation steps: every encoder conv moved.
+  auto pa = adapted.model->encoder()->named_parameters(), pr = random.model->encoder()->named_parameters();
+  for (const auto &item : pa)
+    if (item.value().dim() == 4)
+      EXPECT_FALSE(torch::equal(item.value(), pr[item.key()])) << item.key() << " did not adapt";
+  // Interrupted after the adaptation and resumed: the checkpoint holds the
+  // adapted encoder, the resumed run does not adapt again and ends identical.
+  ASSERT_EQ(run(train_bin() + " --stop-after 2" + with("3", "split.prn")), 130);
+  ASSERT_EQ(run(train_bin() + " --resume '" + dir.file("split-train/checkpoint.ckpt") + "'" + with("3", "split.prn")), 0);
+  EXPECT_EQ(prn::load_bundle(dir.file("split.prn")).model_id, adapted.model_id);
+  // The adaptation is the fallback of a random encoder: refused with ImageNet weights.
+  const std::string err = dir.file("err.txt");
+  EXPECT_EQ(run(train_bin() + " --data '" + data + "' --out x.prn --backbone resnet18.pth --adapt-steps 5 2> '" + err +
+                "' > /dev/null"),
+            2);
+  std::ifstream in(err);
+  const std::string msg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(msg.find("--adapt-steps 5: the adaptation is the fallback of a random encoder"), std::string::npos) << msg;
 }

@@ -45,9 +45,17 @@ public:
   // mismatched key throws prn::Error listing them with their shapes.
   void load_torchvision(const std::string &path);
 
-  // Always stays in eval mode. Frees the folded weights of the fast path.
+  // Always stays in eval mode while frozen. Frees the folded weights of the fast path.
   void train(bool on = true) override;
 
+  // The fallback without ImageNet weights adapts the encoder to the user's
+  // data before anything else (prn::adapt_encoder, docs/training.md "Without
+  // ImageNet weights"). While trainable, the parameters require grad, train()
+  // switches BatchNorm to batch statistics and forward() records autograd (the
+  // fast path is off). set_trainable(false) freezes it again (eval mode,
+  // parameters without grad): every other use of the encoder sees it frozen.
+  void set_trainable(bool on);
+  bool trainable() const { return trainable_; }
   void clear_folds();
 
   // Names of the parameters/buffers a torchvision file must provide.
@@ -59,6 +67,7 @@ private:
   torch::nn::Sequential layer1{nullptr}, layer2{nullptr}, layer3{nullptr};
   torch::Tensor mean_, std_;
   ConvBnFold stem_fold_;
+  bool trainable_ = false;
 };
 TORCH_MODULE(Encoder);
 

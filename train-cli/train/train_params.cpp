@@ -1,0 +1,141 @@
+#include "train/train_params.h"
+
+#include "common/args.h"
+
+#include "prn/error.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
+namespace fs = std::filesystem;
+
+namespace prn::train {
+
+void usage() {
+  std::printf(
+      "usage: prn-train --data FOLDER --out BUNDLE.prn [options]\n"
+      "data:\n"
+      "  --data FOLDER        a category folder (MVTec AD, BTAD, KolektorSDD2 or DAGM layout)\n"
+      "  --layout L           auto | mvtec | btad | ksdd2 | dagm (default auto)\n"
+      "  --seen N             seen anomalies drawn from the test split (default 10; removed from evaluation)\n"
+      "  --seen-kinds LIST    draw the seen anomalies from these defect kinds only (comma-separated)\n"
+      "  --seen-folder DIR    use these seen anomalies instead (masks in DIR/masks)\n"
+      "  --textures DIR       foreign textures for simulated anomalies (any images, e.g. DTD, or GIMP .pat\n"
+      "                       patterns, e.g. /usr/share/gimp/2.0/patterns);\n"
+      "                       default: augmented normal images\n"
+      "  --holdout F          share of normal training images kept for calibration (default 0.1)\n"
+      "model:\n"
+      "  --config C           paper | light (default paper)\n"
+      "  --backbone FILE      torchvision resnet18 weights (strongly advised; without: a random encoder\n"
+      "                       adapted to this data, see --adapt-steps)\n"
+      "  --adapt-steps N      without --backbone: steps that adapt the random encoder to segment this\n"
+      "                       data's anomalies before the prototypes are fitted (default 0: keep it\n"
+      "                       random, BatchNorm fitted; docs/training.md)\n"
+      "  --adapt-lr X         Adam learning rate of that adaptation (default 1e-3)\n"
+      "training:\n"
+      "  --epochs N           epochs (default 700; an epoch = one pass of the normal images)\n"
+      "  --steps N            a step count instead of epochs\n"
+      "  --batch N,E,S        normal, extended, simulated images per batch (default 32,16,16)\n"
+      "  --lr X --weight-decay X   Adam (default 1e-4, 1e-2)\n"
+      "  --optimizer O        adamw (weight decay decoupled, default) | adam (weight decay as L2 in the\n"
+      "                       gradient, torch.optim.Adam's; collapses short high-lr runs, docs/training.md)\n"
+      "  --seed S             seed of everything (default 0)\n"
+      "  --threads N          intra-op threads of the model (default: LibTorch's)\n"
+      "  --workers N          batch-making threads (default 2)\n"
+      "  --device D           cpu | cuda | cuda:N (default cpu)\n"
+      "  --precision P        fp32 | bf16 | fp16: mixed precision of the forward pass (autocast; the loss\n"
+      "                       stays float32; fp16 with dynamic loss scaling, CUDA only) (default fp32)\n"
+      "  --checkpoint-every N epochs between checkpoints (default 10)\n"
+      "  --resume CKPT        continue a run exactly where its checkpoint stopped\n"
+      "  --stop-after N       stop after N steps of this invocation, with a checkpoint (time-sliced training)\n"
+      "  --log-dir DIR        metrics.jsonl, loss.png, checkpoint.ckpt (default BUNDLE.prn without .prn + '-train')\n"
+      "data parallel (torch.distributed: gloo on cpu, nccl on cuda; docs/training.md):\n"
+      "  torchrun --nproc-per-node N --no-python prn-train ...   sets all of these; or, per process:\n"
+      "  --world-size N       processes in the run (default WORLD_SIZE, else 1); the --batch total is\n"
+      "                       the global batch, shared equally (it must be divisible by N)\n"
+      "  --rank R             this process, 0 to N-1 (default RANK); rank 0 writes the outputs\n"
+      "  --local-rank L       its GPU for --device cuda (default LOCAL_RANK, else the rank)\n"
+      "  --master ADDR:PORT   where rank 0 hosts the rendezvous (default MASTER_ADDR:MASTER_PORT,\n"
+      "                       else 127.0.0.1:29500)\n");
+}
+
+TrainParams parse_train_params(int argc, char **argv) {
+  TrainParams p;
+  prn::cli::Args args(argc, argv);
+  while (args.next()) {
+    const std::string &a = args.option();
+    if (a == "-h" || a == "--help") {
+      usage();
+      std::exit(0);
+    } else if (a == "--data") p.data = args.value();
+    else if (a == "--layout") p.layout = args.value();
+    else if (a == "--out") p.out = args.value();
+    else if (a == "--log-dir") p.log_dir = args.value();
+    else if (a == "--config") p.config = args.value();
+    else if (a == "--epochs") p.epochs = args.integer();
+    else if (a == "--steps") p.steps = args.integer();
+    else if (a == "--batch") {
+      auto v = args.list();
+      std::vector<int64_t> n;
+      for (const auto &x : v) {
+        try {
+          n.push_back(std::stoll(x));
+        } catch (const std::exception &) {
+          n.push_back(-1);
+        }
+      }
+      PRN_CHECK(n.size() == 3 && n[0] >= 1 && n[1] >= 0 && n[2] >= 0,
+                "option --batch: expected N,E,S (normal >= 1, extended >= 0, simulated >= 0), got ", v.size(),
+                " values");
+      p.recipe = {n[0], n[1], n[2]};
+    } else if (a == "--seen") p.seen = args.integer();
+    else if (a == "--seen-folder") p.seen_folder = args.value();
+    else if (a == "--seen-kinds") p.seen_kinds = args.list();
+    else if (a == "--textures") p.textures = args.value();
+    else if (a == "--backbone") p.backbone = args.value();
+    else if (a == "--resume") p.resume = args.value();
+    else if (a == "--lr") p.lr = args.real();
+    else if (a == "--weight-decay") p.weight_decay = args.real();
+    else if (a == "--optimizer") p.optimizer = prn::weight_decay_from_name(args.value());
+    else if (a == "--holdout") p.holdout = args.real();
+    else if (a == "--seed") p.seed = static_cast<uint64_t>(args.non_negative());
+    else if (a == "--threads") p.threads = static_cast<int>(args.integer());
+    else if (a == "--workers") p.workers = static_cast<int>(args.integer());
+    else if (a == "--device") p.device = args.value();
+    else if (a == "--precision") p.precision = args.value();
+    else if (a == "--checkpoint-every") p.checkpoint_every = args.integer();
+    else if (a == "--stop-after") p.stop_after = args.integer();
+    else if (a == "--adapt-steps") p.adapt_steps = args.integer();
+    else if (a == "--adapt-lr") p.adapt_lr = args.real();
+    else if (a == "--world-size") p.dist.world_size = static_cast<int>(args.integer());
+    else if (a == "--rank") p.dist.rank = static_cast<int>(args.integer());
+    else if (a == "--local-rank") p.dist.local_rank = static_cast<int>(args.integer());
+    else if (a == "--master") p.dist.master = args.value();
+    else {
+      usage();
+      throw prn::Error("unknown option '" + a + "'");
+    }
+  }
+  PRN_CHECK(!p.data.empty(), "--data is required (a category folder)");
+  PRN_CHECK(!p.out.empty(), "--out is required (the bundle file to write)");
+  PRN_CHECK(p.epochs >= 1 || p.steps >= 1, "--epochs or --steps must be >= 1");
+  PRN_CHECK(p.steps >= 0, "--steps: expected >= 0, got ", p.steps);
+  PRN_CHECK(p.seen >= 0, "--seen: expected >= 0, got ", p.seen);
+  PRN_CHECK(p.holdout > 0 && p.holdout < 1, "--holdout: expected a share in (0, 1), got ", p.holdout);
+  PRN_CHECK(p.workers >= 1, "--workers: expected >= 1, got ", p.workers);
+  PRN_CHECK(p.checkpoint_every >= 1, "--checkpoint-every: expected >= 1, got ", p.checkpoint_every);
+  PRN_CHECK(p.adapt_steps >= -1, "--adapt-steps: expected >= 0, got ", p.adapt_steps);
+  PRN_CHECK(p.adapt_lr > 0, "--adapt-lr: expected > 0, got ", p.adapt_lr);
+  PRN_CHECK(p.backbone.empty() || p.adapt_steps <= 0, "--adapt-steps ", p.adapt_steps,
+            ": the adaptation is the fallback of a random encoder; an ImageNet --backbone stays frozen as in the paper");
+  if (p.adapt_steps < 0)
+    p.adapt_steps = 0;
+  if (p.log_dir.empty()) {
+    fs::path o(p.out);
+    p.log_dir = (o.parent_path() / (o.stem().string() + "-train")).string();
+  }
+  return p;
+}
+
+} // namespace prn::train

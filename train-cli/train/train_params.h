@@ -1,0 +1,44 @@
+// prn-train's command line: its options, usage text and parsing.
+#pragma once
+
+#include "train/batcher.h"
+#include "train/distributed.h"
+
+#include "prn/train_step.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace prn::train {
+
+struct TrainParams {
+  std::string data, layout = "auto", out, log_dir;
+  std::string config = "paper";
+  int64_t epochs = 700, steps = 0;
+  prn::train::BatchRecipe recipe;
+  int64_t seen = 10;
+  std::string seen_folder, textures, backbone, resume;
+  std::vector<std::string> seen_kinds; // draw seen anomalies from these defect kinds only
+  double lr = 1e-4, weight_decay = 1e-2, holdout = 0.1;
+  prn::WeightDecay optimizer = prn::WeightDecay::Decoupled; // --optimizer adamw | adam
+  uint64_t seed = 0;
+  int threads = 0, workers = 2;
+  int64_t checkpoint_every = 10; // epochs
+  int64_t bn_batches = 20;
+  int64_t stop_after = 0; // steps in this invocation; 0: no limit
+  int64_t adapt_steps = -1; // encoder adaptation without --backbone; -1: the default (0, none)
+  double adapt_lr = 1e-3;
+  std::string device = "cpu";
+  std::string precision = "fp32";
+  prn::train::DistOptions dist; // data parallel: --world-size, --rank, --local-rank, --master
+};
+
+// The usage text, on stdout.
+void usage();
+
+// Parses and checks the options; throws prn::Error naming a bad one. --help
+// prints the usage and exits 0.
+TrainParams parse_train_params(int argc, char **argv);
+
+} // namespace prn::train
