@@ -1,5 +1,7 @@
 #include "prn/decoder.h"
 
+#include "internal/channels_last.h"
+
 #include "prn/batchnorm.h"
 #include "prn/conv_bn_fold.h"
 #include "prn/error.h"
@@ -83,11 +85,7 @@ torch::Tensor DecoderImpl::forward_inference(const Scales &x) {
   auto y = forward_folded(bottom, folds_[0], x[2]);
   for (int s = 1; s >= 0; --s) {
     y = forward_folded(up_[s], folds_[1 + 2 * s], upsample(y, x[s].size(2)));
-    auto cat = torch::empty({y.size(0), y.size(1) + x[s].size(1), y.size(2), y.size(3)},
-                            y.options().memory_format(torch::MemoryFormat::ChannelsLast));
-    cat.narrow(1, 0, y.size(1)).copy_(y);
-    cat.narrow(1, y.size(1), x[s].size(1)).copy_(x[s]);
-    y = forward_folded(merge_[s], folds_[2 + 2 * s], cat);
+    y = forward_folded(merge_[s], folds_[2 + 2 * s], detail::cat_channels_last(y, x[s]));
   }
   y = forward_folded(head, folds_[5], upsample(y, output_size_));
   return out(y);

@@ -1,5 +1,7 @@
 #include "prn/model.h"
 
+#include "internal/channels_last.h"
+
 #include "prn/conv_bn_fold.h"
 #include "prn/error.h"
 #include "prn/ops/nearest_residual.h"
@@ -156,15 +158,7 @@ ForwardTrace PrnModelImpl::run(const torch::Tensor &images, bool keep) {
   auto ff = fusion_in_->forward(t.features);
   auto fr = fusion_in_->forward(t.residuals);
   for (int s = 0; s < 3; ++s) {
-    torch::Tensor c;
-    if (fast) { // channels-last whatever the layouts of ff and fr
-      c = torch::empty({ff[s].size(0), ff[s].size(1) + fr[s].size(1), ff[s].size(2), ff[s].size(3)},
-                       ff[s].options().memory_format(torch::MemoryFormat::ChannelsLast));
-      c.narrow(1, 0, ff[s].size(1)).copy_(ff[s]);
-      c.narrow(1, ff[s].size(1), fr[s].size(1)).copy_(fr[s]);
-    } else {
-      c = torch::cat({ff[s], fr[s]}, 1);
-    }
+    auto c = fast ? detail::cat_channels_last(ff[s], fr[s]) : torch::cat({ff[s], fr[s]}, 1);
     t.fused[s] = projection_[s].is_empty() ? c : projection_[s]->forward(c);
     t.attended[s] = attention_[s]->is_empty() ? t.fused[s] : attention_[s]->forward(t.fused[s]);
   }
