@@ -162,12 +162,20 @@ int run(const prn::train::TrainParams &p) {
   const int64_t steps_per_epoch = (pool.normals.size(0) + p.recipe.normal - 1) / p.recipe.normal;
   const int64_t total = p.steps > 0 ? p.steps : p.epochs * steps_per_epoch;
   const int64_t checkpoint_steps = p.checkpoint_every * steps_per_epoch;
+  const auto exact = [](double v) {
+    std::ostringstream os;
+    os.precision(17);
+    os << v;
+    return os.str();
+  };
   std::map<std::string, std::string> run_id{{"config", config.name},
                                             {"seed", std::to_string(p.seed)},
                                             {"dataset", listing.listing_hash()},
                                             {"batch", std::to_string(p.recipe.normal) + "," +
                                                           std::to_string(p.recipe.extended) + "," +
-                                                          std::to_string(p.recipe.simulated)},
+                                                          std::to_string(p.recipe.simulated) +
+                                                          (pool.textures.empty() ? std::string()
+                                                                                 : " normal-fill " + exact(p.recipe.normal_fill))},
                                             {"prototypes", std::to_string(model->num_prototypes())},
                                             {"optimizer", prn::weight_decay_name(p.optimizer)}};
   if (lead)

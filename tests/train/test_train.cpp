@@ -50,6 +50,35 @@ TEST(TrainBatches, WithoutSeenAnomaliesAllAnomaliesAreSimulated) {
   EXPECT_EQ(b.images.size(0), 8);
 }
 
+TEST(TrainBatches, NormalFillChoosesTheSimulatedAnomaliesSource) {
+  auto plain = small_pool();
+  auto textured = small_pool();
+  for (int i = 0; i < 3; ++i) // flat colours no normal image has
+    textured.textures.push_back(torch::full({3, 32, 32}, 0.25 * (i + 1)));
+  prn::train::BatchRecipe recipe{1, 0, 8};
+  // normal_fill 1: every fill is a normal image, as without textures
+  recipe.normal_fill = 1.0;
+  const auto normals_only = prn::train::make_batch(plain, recipe, 3, 2);
+  EXPECT_TRUE(torch::equal(prn::train::make_batch(textured, recipe, 3, 2).images, normals_only.images));
+  // normal_fill 0: every fill is a texture, so every simulated sample differs
+  recipe.normal_fill = 0.0;
+  const auto textures_only = prn::train::make_batch(textured, recipe, 3, 2);
+  EXPECT_TRUE(torch::equal(textures_only.masks, normals_only.masks)); // same masks, other fills
+  for (int64_t i = 1; i < 9; ++i)
+    EXPECT_FALSE(torch::equal(textures_only.images[i], normals_only.images[i])) << "sample " << i;
+  // a share in between mixes both sources within one batch
+  recipe.normal_fill = 0.5;
+  const auto mixed = prn::train::make_batch(textured, recipe, 3, 2);
+  int from_normals = 0, from_textures = 0;
+  for (int64_t i = 1; i < 9; ++i) {
+    from_normals += torch::equal(mixed.images[i], normals_only.images[i]);
+    from_textures += torch::equal(mixed.images[i], textures_only.images[i]);
+  }
+  EXPECT_EQ(from_normals + from_textures, 8);
+  EXPECT_GT(from_normals, 0);
+  EXPECT_GT(from_textures, 0);
+}
+
 TEST(TrainBatches, QueueGivesTheSameBatchesInOrder) {
   auto pool = small_pool();
   prn::train::BatchRecipe recipe{2, 1, 1};

@@ -24,6 +24,10 @@ struct TrainingPool {
 
 struct BatchRecipe {
   int64_t normal = 32, extended = 16, simulated = 16;
+  // Share of the simulated anomalies filled with an augmented normal image
+  // (DRAEM's second source) instead of a foreign texture, when the pool has
+  // textures; without textures every fill is a normal image.
+  double normal_fill = 0.5;
   int64_t total() const { return normal + extended + simulated; }
 };
 

@@ -24,6 +24,8 @@ void usage() {
       "  --textures DIR       foreign textures for simulated anomalies (any images, e.g. DTD, or GIMP .pat\n"
       "                       patterns, e.g. /usr/share/gimp/2.0/patterns);\n"
       "                       default: augmented normal images\n"
+      "  --normal-fill P      with --textures: share of simulated anomalies filled with an augmented\n"
+      "                       normal image instead of a texture (DRAEM's two sources; default 0.5)\n"
       "  --holdout F          share of normal training images kept for calibration (default 0.1)\n"
       "model:\n"
       "  --config C           paper | light (default paper)\n"
@@ -88,11 +90,14 @@ TrainParams parse_train_params(int argc, char **argv) {
       PRN_CHECK(n.size() == 3 && n[0] >= 1 && n[1] >= 0 && n[2] >= 0,
                 "option --batch: expected N,E,S (normal >= 1, extended >= 0, simulated >= 0), got ", v.size(),
                 " values");
-      p.recipe = {n[0], n[1], n[2]};
+      p.recipe.normal = n[0];
+      p.recipe.extended = n[1];
+      p.recipe.simulated = n[2];
     } else if (a == "--seen") p.seen = args.integer();
     else if (a == "--seen-folder") p.seen_folder = args.value();
     else if (a == "--seen-kinds") p.seen_kinds = args.list();
     else if (a == "--textures") p.textures = args.value();
+    else if (a == "--normal-fill") p.recipe.normal_fill = args.real();
     else if (a == "--backbone") p.backbone = args.value();
     else if (a == "--resume") p.resume = args.value();
     else if (a == "--lr") p.lr = args.real();
@@ -123,6 +128,8 @@ TrainParams parse_train_params(int argc, char **argv) {
   PRN_CHECK(p.steps >= 0, "--steps: expected >= 0, got ", p.steps);
   PRN_CHECK(p.seen >= 0, "--seen: expected >= 0, got ", p.seen);
   PRN_CHECK(p.holdout > 0 && p.holdout < 1, "--holdout: expected a share in (0, 1), got ", p.holdout);
+  PRN_CHECK(p.recipe.normal_fill >= 0 && p.recipe.normal_fill <= 1, "--normal-fill: expected a share in [0, 1], got ",
+            p.recipe.normal_fill);
   PRN_CHECK(p.workers >= 1, "--workers: expected >= 1, got ", p.workers);
   PRN_CHECK(p.checkpoint_every >= 1, "--checkpoint-every: expected >= 1, got ", p.checkpoint_every);
   PRN_CHECK(p.adapt_steps >= -1, "--adapt-steps: expected >= 0, got ", p.adapt_steps);
