@@ -171,28 +171,6 @@ std::vector<size_t> spread(const std::vector<size_t> &from, size_t k) {
   return out;
 }
 
-void label(cv::Mat &tile, const std::string &s) {
-  const cv::Point at(4, tile.rows - 6);
-  cv::putText(tile, s, at, cv::FONT_HERSHEY_SIMPLEX, 0.45, cv::Scalar(0, 0, 0), 3, cv::LINE_AA);
-  cv::putText(tile, s, at, cv::FONT_HERSHEY_SIMPLEX, 0.45, cv::Scalar(255, 255, 255), 1, cv::LINE_AA);
-}
-
-// image | mask | overlay (mask outline in white), tiles upscaled to at least 256 px.
-std::vector<cv::Mat> overlay_strip(const torch::Tensor &image, const torch::Tensor &mask, const torch::Tensor &map,
-                                   const std::string &caption) {
-  const int S = static_cast<int>(image.size(1));
-  const int T = S * std::max(1, (256 + S - 1) / S);
-  std::vector<cv::Mat> t{prn::cli::to_bgr8(image), prn::cli::to_gray8(mask), prn::cli::overlay(image, map)};
-  for (auto &m : t)
-    cv::resize(m, m, cv::Size(T, T), 0, 0, cv::INTER_NEAREST);
-  std::vector<std::vector<cv::Point>> contours;
-  cv::findContours(t[1] > 127, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
-  cv::drawContours(t[2], contours, -1, cv::Scalar(255, 255, 255), 1, cv::LINE_AA);
-  cv::cvtColor(t[1], t[1], cv::COLOR_GRAY2BGR);
-  label(t[0], caption);
-  return t;
-}
-
 std::string safe_name(std::string s) {
   for (char &c : s)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
@@ -381,7 +359,7 @@ prn::cli::MetricRow evaluate(const EvalParams &p, const EvalCase &c, std::set<st
       char cap[96];
       std::snprintf(cap, sizeof cap, "%s %.3f", samples[j].defect.c_str(), scores[static_cast<int64_t>(j)].item<double>());
       const auto img = prn::data::load_image(samples[j].image_path, S);
-      auto strip = overlay_strip(img, masks[static_cast<int64_t>(j)], maps[static_cast<int64_t>(j)], cap);
+      auto strip = prn::cli::overlay_strip(img, masks[static_cast<int64_t>(j)], maps[static_cast<int64_t>(j)], cap);
       char name[32];
       std::snprintf(name, sizeof name, "%02zu_", k);
       const std::string file = name + safe_name(samples[j].defect + "_" + fs::path(samples[j].image_path).stem().string());

@@ -6,6 +6,7 @@
 #include "common/main.h"
 #include "common/progress.h"
 #include "train/adaptation.h"
+#include "train/batch_preview.h"
 #include "train/batcher.h"
 #include "train/train_params.h"
 #include "train/checkpoint.h"
@@ -120,6 +121,15 @@ int run(const prn::train::TrainParams &p) {
   }
   if (!p.textures.empty())
     pool.textures = prn::data::load_texture_folder(p.textures, S);
+  if (!p.preview.empty()) { // the first batch of this run, to look at; no training
+    if (lead) {
+      const auto batch = prn::train::make_batch(pool, p.recipe, p.seed, 0);
+      prn::train::write_batch_preview(p.preview, batch);
+      std::printf("wrote %s: batch 0 of this run (%lld images: image | mask | mask over image)\n", p.preview.c_str(),
+                  static_cast<long long>(batch.images.size(0)));
+    }
+    return 0;
+  }
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);

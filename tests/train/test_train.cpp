@@ -40,6 +40,10 @@ TEST(TrainBatches, APureFunctionOfSeedAndStep) {
   EXPECT_EQ(a.masks.slice(0, 0, 4).sum().item<double>(), 0.0);
   for (int64_t i = 4; i < 8; ++i)
     EXPECT_GT(a.masks[i].sum().item<double>(), 0.0) << "anomaly " << i << " has an empty mask";
+  using K = prn::train::SampleKind;
+  ASSERT_EQ(a.kinds.size(), 8u);
+  for (size_t i = 0; i < 8; ++i)
+    EXPECT_EQ(a.kinds[i], i < 4 ? K::Normal : i < 6 ? K::Extended : K::SimulatedNormal) << "sample " << i;
 }
 
 TEST(TrainBatches, WithoutSeenAnomaliesAllAnomaliesAreSimulated) {
@@ -64,8 +68,11 @@ TEST(TrainBatches, NormalFillChoosesTheSimulatedAnomaliesSource) {
   recipe.normal_fill = 0.0;
   const auto textures_only = prn::train::make_batch(textured, recipe, 3, 2);
   EXPECT_TRUE(torch::equal(textures_only.masks, normals_only.masks)); // same masks, other fills
-  for (int64_t i = 1; i < 9; ++i)
+  for (int64_t i = 1; i < 9; ++i) {
     EXPECT_FALSE(torch::equal(textures_only.images[i], normals_only.images[i])) << "sample " << i;
+    EXPECT_EQ(textures_only.kinds[static_cast<size_t>(i)], prn::train::SampleKind::SimulatedTexture);
+    EXPECT_EQ(normals_only.kinds[static_cast<size_t>(i)], prn::train::SampleKind::SimulatedNormal);
+  }
   // a share in between mixes both sources within one batch
   recipe.normal_fill = 0.5;
   const auto mixed = prn::train::make_batch(textured, recipe, 3, 2);
@@ -73,6 +80,9 @@ TEST(TrainBatches, NormalFillChoosesTheSimulatedAnomaliesSource) {
   for (int64_t i = 1; i < 9; ++i) {
     from_normals += torch::equal(mixed.images[i], normals_only.images[i]);
     from_textures += torch::equal(mixed.images[i], textures_only.images[i]);
+    EXPECT_EQ(mixed.kinds[static_cast<size_t>(i)], torch::equal(mixed.images[i], normals_only.images[i])
+                                                       ? prn::train::SampleKind::SimulatedNormal
+                                                       : prn::train::SampleKind::SimulatedTexture);
   }
   EXPECT_EQ(from_normals + from_textures, 8);
   EXPECT_GT(from_normals, 0);
@@ -198,6 +208,29 @@ TEST(TrainCli, SigintSavesACheckpointAndExitsCleanly) {
   EXPECT_EQ(WEXITSTATUS(status), 130);
   EXPECT_TRUE(std::filesystem::exists(dir.file("m-train/checkpoint.ckpt")));
   EXPECT_FALSE(std::filesystem::exists(out)) << "no bundle from an interrupted run";
+}
+
+TEST(TrainCli, PreviewWritesTheFirstBatchAsAGridAndTrainsNothing) {
+  ASSERT_FALSE(train_bin().empty());
+  prn::test::TempDir dir;
+  const std::string data = make_dataset(dir);
+  ASSERT_EQ(run(train_bin() + common_args(data, dir.file("p.prn")) + " --preview '" + dir.file("batch.png") + "'"), 0);
+  EXPECT_FALSE(std::filesystem::exists(dir.file("p.prn")));
+  EXPECT_FALSE(std::filesystem::exists(dir.file("p-train")));
+  const cv::Mat png = cv::imread(dir.file("batch.png"), cv::IMREAD_GRAYSCALE);
+  ASSERT_FALSE(png.empty());
+  // --batch 2,1,1 of the light configuration (128 px, shown at 256): 4 samples,
+  // two per row, each image | mask | mask over image, 2-pixel gaps.
+  const int T = 256, G = 2;
+  EXPECT_EQ(png.cols, 6 * T + 5 * G);
+  EXPECT_EQ(png.rows, 2 * T + G);
+  auto mask_tile = [&](int sample) {
+    return png(cv::Rect(((sample % 2) * 3 + 1) * (T + G), (sample / 2) * (T + G), T, T));
+  };
+  EXPECT_EQ(cv::countNonZero(mask_tile(0)), 0); // normal images: empty masks
+  EXPECT_EQ(cv::countNonZero(mask_tile(1)), 0);
+  EXPECT_GT(cv::countNonZero(mask_tile(2)), 0); // extended and simulated anomalies
+  EXPECT_GT(cv::countNonZero(mask_tile(3)), 0);
 }
 
 TEST(TrainCli, BadOptionsAreNamed) {

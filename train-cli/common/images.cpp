@@ -6,6 +6,8 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
+
 namespace prn::cli {
 
 cv::Mat to_bgr8(const torch::Tensor &rgb) {
@@ -48,6 +50,28 @@ cv::Mat grid(const std::vector<cv::Mat> &tiles, int columns) {
     t.copyTo(out(cv::Rect(c * (w + gap), r * (h + gap), w, h)));
   }
   return out;
+}
+
+void label(cv::Mat &tile, const std::string &s) {
+  const cv::Point at(4, tile.rows - 6);
+  cv::putText(tile, s, at, cv::FONT_HERSHEY_SIMPLEX, 0.45, cv::Scalar(0, 0, 0), 3, cv::LINE_AA);
+  cv::putText(tile, s, at, cv::FONT_HERSHEY_SIMPLEX, 0.45, cv::Scalar(255, 255, 255), 1, cv::LINE_AA);
+}
+
+// image | mask | overlay (mask outline in white), tiles upscaled to at least 256 px.
+std::vector<cv::Mat> overlay_strip(const torch::Tensor &image, const torch::Tensor &mask, const torch::Tensor &map,
+                                   const std::string &caption) {
+  const int S = static_cast<int>(image.size(1));
+  const int T = S * std::max(1, (256 + S - 1) / S);
+  std::vector<cv::Mat> t{to_bgr8(image), to_gray8(mask), overlay(image, map)};
+  for (auto &m : t)
+    cv::resize(m, m, cv::Size(T, T), 0, 0, cv::INTER_NEAREST);
+  std::vector<std::vector<cv::Point>> contours;
+  cv::findContours(t[1] > 127, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+  cv::drawContours(t[2], contours, -1, cv::Scalar(255, 255, 255), 1, cv::LINE_AA);
+  cv::cvtColor(t[1], t[1], cv::COLOR_GRAY2BGR);
+  label(t[0], caption);
+  return t;
 }
 
 void write_png(const std::string &path, const cv::Mat &image) {

@@ -31,6 +31,16 @@ uint64_t splitmix64(uint64_t x) {
 
 } // namespace
 
+const char *sample_kind_name(SampleKind k) {
+  switch (k) {
+  case SampleKind::Normal: return "normal";
+  case SampleKind::Extended: return "extended";
+  case SampleKind::SimulatedTexture: return "simulated (texture)";
+  case SampleKind::SimulatedNormal: return "simulated (normal)";
+  }
+  return "?";
+}
+
 void check_shard(const BatchRecipe &recipe, const Shard &shard) {
   PRN_CHECK(shard.world_size >= 1 && shard.rank >= 0 && shard.rank < shard.world_size, "batch shard: expected a rank in [0, ",
             shard.world_size, "), got ", shard.rank);
@@ -50,6 +60,7 @@ Batch make_batch(const TrainingPool &pool, const BatchRecipe &recipe, uint64_t s
   const int64_t S = pool.normals.size(2);
   const int64_t share = recipe.total() / shard.world_size, first = shard.rank * share;
   std::vector<torch::Tensor> images, masks;
+  std::vector<SampleKind> kinds;
   images.reserve(static_cast<size_t>(share));
   masks.reserve(static_cast<size_t>(share));
   for (int64_t i = first; i < first + share; ++i) {
@@ -59,6 +70,7 @@ Batch make_batch(const TrainingPool &pool, const BatchRecipe &recipe, uint64_t s
     if (i < recipe.normal) {
       images.push_back(light_flip(pool.normals[pick(gen, n_normal)], gen));
       masks.push_back(torch::zeros({1, S, S}));
+      kinds.push_back(SampleKind::Normal);
       continue;
     }
     if (i < recipe.normal + extended) {
@@ -66,6 +78,7 @@ Batch make_batch(const TrainingPool &pool, const BatchRecipe &recipe, uint64_t s
       auto r = augment::extend_anomaly(pool.normals[pick(gen, n_normal)], pool.seen_images[a], pool.seen_masks[a], gen);
       images.push_back(r.image);
       masks.push_back(r.mask);
+      kinds.push_back(SampleKind::Extended);
       continue;
     }
     auto base = pool.normals[pick(gen, n_normal)];
@@ -78,8 +91,9 @@ Batch make_batch(const TrainingPool &pool, const BatchRecipe &recipe, uint64_t s
     auto r = augment::simulate_anomaly(base, source, gen);
     images.push_back(r.image);
     masks.push_back(r.mask);
+    kinds.push_back(normal_fill ? SampleKind::SimulatedNormal : SampleKind::SimulatedTexture);
   }
-  return {step, torch::stack(images), torch::stack(masks)};
+  return {step, torch::stack(images), torch::stack(masks), std::move(kinds)};
 }
 
 BatchQueue::BatchQueue(const TrainingPool &pool, BatchRecipe recipe, uint64_t seed, int64_t first_step, int workers,

@@ -31,10 +31,20 @@ struct BatchRecipe {
   int64_t total() const { return normal + extended + simulated; }
 };
 
+// Where a sample of a batch comes from.
+enum class SampleKind {
+  Normal,           // a normal image, randomly flipped
+  Extended,         // a seen anomaly's region pasted onto a normal image
+  SimulatedTexture, // a Perlin mask filled with a foreign texture
+  SimulatedNormal,  // a Perlin mask filled with an augmented normal image
+};
+const char *sample_kind_name(SampleKind k);
+
 struct Batch {
   int64_t step = 0;
   torch::Tensor images; // (B, 3, S, S)
   torch::Tensor masks;  // (B, 1, S, S)
+  std::vector<SampleKind> kinds; // one per image
 };
 
 // The part of the global batch one process of a data-parallel run makes: of

@@ -27,6 +27,8 @@ void usage() {
       "  --normal-fill P      with --textures: share of simulated anomalies filled with an augmented\n"
       "                       normal image instead of a texture (DRAEM's two sources; default 0.5)\n"
       "  --holdout F          share of normal training images kept for calibration (default 0.1)\n"
+      "  --preview PNG        write the run's first batch (normal, extended and simulated samples with\n"
+      "                       their masks) as a PNG grid to check by eye, and exit without training\n"
       "model:\n"
       "  --config C           paper | light (default paper)\n"
       "  --backbone FILE      torchvision resnet18 weights (strongly advised; without: a random encoder\n"
@@ -100,6 +102,7 @@ TrainParams parse_train_params(int argc, char **argv) {
     else if (a == "--normal-fill") p.recipe.normal_fill = args.real();
     else if (a == "--backbone") p.backbone = args.value();
     else if (a == "--resume") p.resume = args.value();
+    else if (a == "--preview") p.preview = args.value();
     else if (a == "--lr") p.lr = args.real();
     else if (a == "--weight-decay") p.weight_decay = args.real();
     else if (a == "--optimizer") p.optimizer = prn::weight_decay_from_name(args.value());

@@ -19,6 +19,7 @@ struct TrainParams {
   prn::train::BatchRecipe recipe;
   int64_t seen = 10;
   std::string seen_folder, textures, backbone, resume;
+  std::string preview; // --preview PNG: write batch 0 as a PNG grid and exit
   std::vector<std::string> seen_kinds; // draw seen anomalies from these defect kinds only
   double lr = 1e-4, weight_decay = 1e-2, holdout = 0.1;
   prn::WeightDecay optimizer = prn::WeightDecay::Decoupled; // --optimizer adamw | adam
