@@ -121,6 +121,15 @@ int run(const prn::train::TrainParams &p) {
   }
   if (!p.textures.empty())
     pool.textures = prn::data::load_texture_folder(p.textures, S);
+  if (p.foreground != prn::train::Foreground::None) {
+    pool.foregrounds = prn::train::otsu_foreground(pool.normals, p.foreground);
+    const double share = pool.foregrounds.mean().item<double>();
+    std::printf("  foreground (%s, Otsu): %.1f%% of the normal images' pixels\n", prn::train::foreground_name(p.foreground),
+                100.0 * share);
+    PRN_CHECK(share > 0.01, "--foreground ", prn::train::foreground_name(p.foreground), ": only ", 100.0 * share,
+              "% of the normal images' pixels are foreground; expected an object on a plain background (try the other "
+              "side, or none for textures)");
+  }
   if (!p.preview.empty()) { // the first batch of this run, to look at; no training
     if (lead) {
       const auto batch = prn::train::make_batch(pool, p.recipe, p.seed, 0);
@@ -185,7 +194,10 @@ int run(const prn::train::TrainParams &p) {
                                                           std::to_string(p.recipe.extended) + "," +
                                                           std::to_string(p.recipe.simulated) +
                                                           (pool.textures.empty() ? std::string()
-                                                                                 : " normal-fill " + exact(p.recipe.normal_fill))},
+                                                                                 : " normal-fill " + exact(p.recipe.normal_fill)) +
+                                                          (p.foreground == prn::train::Foreground::None
+                                                               ? std::string()
+                                                               : std::string(" foreground ") + prn::train::foreground_name(p.foreground))},
                                             {"prototypes", std::to_string(model->num_prototypes())},
                                             {"optimizer", prn::weight_decay_name(p.optimizer)}};
   if (lead)

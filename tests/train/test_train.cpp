@@ -3,10 +3,13 @@
 #include "test_util.h"
 #include "train/batcher.h"
 #include "train/checkpoint.h"
+#include "train/foreground.h"
 #include "train/metrics_log.h"
 
 #include "prn/synthetic.h"
 #include "prn/train_step.h"
+
+#include <ATen/CPUGeneratorImpl.h>
 
 #include <csignal>
 #include <sys/wait.h>
@@ -87,6 +90,48 @@ TEST(TrainBatches, NormalFillChoosesTheSimulatedAnomaliesSource) {
   EXPECT_EQ(from_normals + from_textures, 8);
   EXPECT_GT(from_normals, 0);
   EXPECT_GT(from_textures, 0);
+}
+
+TEST(TrainForeground, OtsuFindsTheObjectOnItsSide) {
+  // A bright disc on a dark, slightly noisy background, and the reverse.
+  const int64_t S = 64;
+  auto yy = torch::arange(S).view({S, 1}).expand({S, S}), xx = torch::arange(S).view({1, S}).expand({S, S});
+  auto disc = ((yy - 30).pow(2) + (xx - 34).pow(2) < 15 * 15).to(torch::kFloat32);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(2);
+  auto noise = 0.05 * torch::rand({3, S, S}, gen);
+  auto bright = (0.2 + 0.6 * disc.unsqueeze(0) + noise).unsqueeze(0);
+  auto dark = (0.8 - 0.6 * disc.unsqueeze(0) + noise).unsqueeze(0);
+  const auto images = torch::cat({bright, dark});
+  using F = prn::train::Foreground;
+  auto fb = prn::train::otsu_foreground(images, F::Bright), fd = prn::train::otsu_foreground(images, F::Dark);
+  ASSERT_EQ(fb.sizes(), (std::vector<int64_t>{2, 1, S, S}));
+  auto iou = [](const torch::Tensor &a, const torch::Tensor &b) {
+    return ((a * b).sum() / ((a + b) > 0).sum()).item<double>();
+  };
+  EXPECT_GT(iou(fb[0][0], disc), 0.95); // the bright object
+  EXPECT_GT(iou(fd[1][0], disc), 0.95); // the dark object
+  EXPECT_LT(iou(fb[1][0], disc), 0.05); // the wrong side is the background
+  EXPECT_EQ(prn::train::foreground_from_name("dark"), F::Dark);
+  EXPECT_PRN_ERROR(prn::train::foreground_from_name("auto"), "--foreground", "none, bright or dark", "'auto'");
+  EXPECT_PRN_ERROR(prn::train::otsu_foreground(images, F::None), "expected bright or dark");
+}
+
+TEST(TrainBatches, ExtendedAnomaliesStayOnTheForeground) {
+  auto pool = small_pool();
+  const int64_t S = pool.normals.size(2);
+  pool.foregrounds = torch::zeros({pool.normals.size(0), 1, S, S});
+  pool.foregrounds.narrow(3, 0, S / 2).fill_(1.0); // the left half of every image
+  prn::train::BatchRecipe recipe{1, 6, 0};
+  int64_t pasted = 0;
+  for (int64_t step = 0; step < 4; ++step) {
+    const auto b = prn::train::make_batch(pool, recipe, 11, step);
+    for (int64_t i = 1; i < 7; ++i) {
+      const auto m = b.masks[i][0];
+      EXPECT_EQ(m.narrow(1, S / 2, S - S / 2).sum().item<double>(), 0.0) << "step " << step << " sample " << i;
+      pasted += m.sum().item<double>() > 0;
+    }
+  }
+  EXPECT_GT(pasted, 12); // most of the 24 found room on the left half
 }
 
 TEST(TrainBatches, QueueGivesTheSameBatchesInOrder) {
@@ -240,6 +285,7 @@ TEST(TrainCli, BadOptionsAreNamed) {
   EXPECT_EQ(run(train_bin() + " --data d --out x.prn --batch 1,2 > /dev/null 2>&1"), 2);
   EXPECT_EQ(run(train_bin() + " --bogus > /dev/null 2>&1"), 2);
   EXPECT_EQ(run(train_bin() + " --data d --out x.prn --precision fp8 > /dev/null 2>&1"), 2);
+  EXPECT_EQ(run(train_bin() + " --data d --out x.prn --foreground auto > /dev/null 2>&1"), 2);
 }
 
 TEST(TrainCli, MixedPrecisionBf16OnTheCpuAndFp16RefusedWithoutCuda) {

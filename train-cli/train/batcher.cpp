@@ -75,7 +75,9 @@ Batch make_batch(const TrainingPool &pool, const BatchRecipe &recipe, uint64_t s
     }
     if (i < recipe.normal + extended) {
       const int64_t a = pick(gen, n_seen);
-      auto r = augment::extend_anomaly(pool.normals[pick(gen, n_normal)], pool.seen_images[a], pool.seen_masks[a], gen);
+      const int64_t j = pick(gen, n_normal);
+      auto r = augment::extend_anomaly(pool.normals[j], pool.seen_images[a], pool.seen_masks[a], gen, {},
+                                       pool.foregrounds.defined() ? pool.foregrounds[j] : torch::Tensor());
       images.push_back(r.image);
       masks.push_back(r.mask);
       kinds.push_back(SampleKind::Extended);

@@ -20,6 +20,7 @@ struct TrainingPool {
   torch::Tensor seen_images;  // (M, 3, S, S); M may be 0
   torch::Tensor seen_masks;   // (M, 1, S, S)
   std::vector<torch::Tensor> textures; // (3, h, w) foreign textures; empty: augmented normals
+  torch::Tensor foregrounds;  // (N, 1, S, S) where extended anomalies may go; undefined: anywhere
 };
 
 struct BatchRecipe {

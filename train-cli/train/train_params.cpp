@@ -26,6 +26,9 @@ void usage() {
       "                       default: augmented normal images\n"
       "  --normal-fill P      with --textures: share of simulated anomalies filled with an augmented\n"
       "                       normal image instead of a texture (DRAEM's two sources; default 0.5)\n"
+      "  --foreground F       none | bright | dark: paste extended anomalies only on the object, found in\n"
+      "                       each normal image by Otsu's threshold (bright: object brighter than its\n"
+      "                       background) (default none: anywhere, for textures and webs)\n"
       "  --holdout F          share of normal training images kept for calibration (default 0.1)\n"
       "  --preview PNG        write the run's first batch (normal, extended and simulated samples with\n"
       "                       their masks) as a PNG grid to check by eye, and exit without training\n"
@@ -103,6 +106,7 @@ TrainParams parse_train_params(int argc, char **argv) {
     else if (a == "--backbone") p.backbone = args.value();
     else if (a == "--resume") p.resume = args.value();
     else if (a == "--preview") p.preview = args.value();
+    else if (a == "--foreground") p.foreground = prn::train::foreground_from_name(args.value());
     else if (a == "--lr") p.lr = args.real();
     else if (a == "--weight-decay") p.weight_decay = args.real();
     else if (a == "--optimizer") p.optimizer = prn::weight_decay_from_name(args.value());

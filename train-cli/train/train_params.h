@@ -3,6 +3,7 @@
 
 #include "train/batcher.h"
 #include "train/distributed.h"
+#include "train/foreground.h"
 
 #include "prn/train_step.h"
 
@@ -17,6 +18,7 @@ struct TrainParams {
   std::string config = "paper";
   int64_t epochs = 700, steps = 0;
   prn::train::BatchRecipe recipe;
+  prn::train::Foreground foreground = prn::train::Foreground::None; // --foreground
   int64_t seen = 10;
   std::string seen_folder, textures, backbone, resume;
   std::string preview; // --preview PNG: write batch 0 as a PNG grid and exit
