@@ -84,10 +84,7 @@ Batch make_batch(const TrainingPool &pool, const BatchRecipe &recipe, uint64_t s
       continue;
     }
     auto base = pool.normals[pick(gen, n_normal)];
-    // Drawn also without textures: the stream of random numbers, and so every
-    // other choice of the sample, does not depend on whether there are any.
-    const double u = at::rand({1}, gen).item<double>();
-    const bool normal_fill = pool.textures.empty() || u < recipe.normal_fill;
+    const bool normal_fill = pool.textures.empty() || at::rand({1}, gen).item<double>() < recipe.normal_fill;
     torch::Tensor source = normal_fill ? pool.normals[pick(gen, n_normal)]
                                        : pool.textures[static_cast<size_t>(pick(gen, static_cast<int64_t>(pool.textures.size())))];
     auto r = augment::simulate_anomaly(base, source, gen);
