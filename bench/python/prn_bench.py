@@ -87,12 +87,14 @@ def max_diff(path, ref):
 
 
 def parse_element(text):
-    """prn-bench-element's Markdown rows: width, rows, tiles, element lines/s, core lines/s."""
+    """prn-bench-element's Markdown rows: width, rows, tiles, element lines/s, core lines/s, overhead,
+    the element's warm-up at caps in ms (not part of its lines/s)."""
     rows = []
-    for m in re.finditer(r"^\|\s*(\d+)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|\s*([\d.]+)\s*\|\s*([\d.]+)\s*\|", text, re.M):
+    for m in re.finditer(r"^\|\s*(\d+)\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|\s*([\d.]+)\s*\|\s*([\d.]+)\s*\|"
+                         r"\s*[-\d.]+%\s*\|\s*([\d.]+)\s*\|", text, re.M):
         w, r, t, el, core = int(m[1]), int(m[2]), int(m[3]), float(m[4]), float(m[5])
         rows.append({"width": w, "rows": r, "tiles": t, "lines_per_s": el, "core_lines_per_s": core,
-                     "tiles_per_s": t * el / r, "core_tiles_per_s": t * core / r})
+                     "tiles_per_s": t * el / r, "core_tiles_per_s": t * core / r, "warm_up_ms": float(m[6])})
     if not rows:
         raise SystemExit(f"prn-bench: no table rows in prn-bench-element's output:\n{text[-2000:]}")
     return rows
@@ -238,13 +240,16 @@ def table(res):
                    f"| {r['of_conv']:.2f} | {vs} | {'-' if diff is None else f'{diff:.2g}'} |")
     if res.get("element"):
         out += ["", "prnanomaly element, `appsrc ! prnanomaly ! fakesink`, GRAY8, overlapping tiles (a quarter "
-                "tile), fp32; 'bare forward' = the C++ forward on the same model calls in the same run", "",
+                "tile), fp32, timed from the end of its warm-up at caps (one call per call shape on blank tiles, "
+                "last column) to EOS; 'bare forward' = the C++ forward on the same model calls in the same run, "
+                "after the same warm-up calls", "",
                 "| width px | rows | tiles | lines/s | tiles/s | GFLOP/s | of conv limit | vs PyTorch eager "
-                "| bare forward tiles/s |", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                "| bare forward tiles/s | warm-up ms |", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for e in res["element"]:
             vs = f"{e['tiles_per_s'] / eager:.2f}x" if eager else "-"
             out.append(f"| {e['width']} | {e['rows']} | {e['tiles']} | {e['lines_per_s']:.1f} | {e['tiles_per_s']:.2f} "
-                       f"| {e['gflops']:.1f} | {e['of_conv']:.2f} | {vs} | {e['core_tiles_per_s']:.2f} |")
+                       f"| {e['gflops']:.1f} | {e['of_conv']:.2f} | {vs} | {e['core_tiles_per_s']:.2f} "
+                       f"| {e['warm_up_ms']:.0f} |")
     off = [r["runtime"] for r in res["runs"] if r["precision"] == "fp32" and r.get("max_abs_diff_vs_cpp_fp32", 0) > 1e-3]
     if off:
         out += ["", f"WARNING: {', '.join(off)} differ from the C++ fp32 maps by more than 1e-3: not the same work"]

@@ -2,11 +2,18 @@
 
 #include "prn/error.h"
 #include "prn/postprocess.h"
+#include "prn/stream/helper_thread.h"
 
 #include <algorithm>
 #include <cmath>
 
 namespace prn::gst {
+
+std::unique_ptr<Engine> Engine::load(const EngineSettings &settings) {
+  std::unique_ptr<Engine> engine;
+  stream::run_on_helper_thread([&] { engine = std::make_unique<Engine>(settings); });
+  return engine;
+}
 
 torch::Device resolve_device(const std::string &name) {
   if (name == "auto")
@@ -64,8 +71,13 @@ void Engine::start_web(int64_t width, stream::PixelFormat format) {
   rows_pushed_ = rows_taken_ = 0;
   frames_.clear();
   scanner_.reset();
-  if (settings_.mode != Mode::Lines)
-    return;
+  if (settings_.mode == Mode::Lines)
+    make_scanner();
+  if (settings_.warm_up)
+    stream::run_on_helper_thread([this] { warm_up(); });
+}
+
+void Engine::make_scanner() {
   stream::ScannerConfig c;
   c.model_size = model_size();
   c.scale = settings_.tile_size > 0 ? static_cast<double>(settings_.tile_size) / c.model_size : settings_.scale;
@@ -79,7 +91,7 @@ void Engine::start_web(int64_t width, stream::PixelFormat format) {
   c.device = stream::scanner_runs_on(device_) ? device_ : torch::Device(torch::kCPU);
   PRN_CHECK(settings_.overlap < c.tile(), "tile-overlap: expected fewer pixels than the tile side (", c.tile(),
             "), got ", settings_.overlap);
-  scanner_ = std::make_unique<stream::LineScanner>(c, width, [this](const torch::Tensor &t) { return score_tiles(t); });
+  scanner_ = std::make_unique<stream::LineScanner>(c, width_, [this](const torch::Tensor &t) { return score_tiles(t); });
 }
 
 void Engine::push(const void *data, int64_t rows, int64_t stride) {
@@ -154,7 +166,32 @@ int64_t Engine::rows_held() const { return scanner_ ? scanner_->max_rows_held() 
 
 std::chrono::nanoseconds Engine::call_time() const {
   const int64_t n = calls_;
-  return n ? std::chrono::nanoseconds(call_total_ns_ / n) : std::chrono::nanoseconds(0);
+  return std::chrono::nanoseconds(n ? call_total_ns_ / n : warm_up_ns_.load());
+}
+
+// One model call on blank tiles of every shape the web will bring that this
+// engine has not run yet: the first call of a shape creates and compiles its
+// kernels (oneDNN primitives, cuDNN algorithm search, the CUDA context's
+// workspaces), which would otherwise hold up the first camera buffers, and its
+// time is the processing time the LATENCY query reports before the first buffer.
+void Engine::warm_up() {
+  const std::vector<int64_t> sizes = scanner_ ? scanner_->call_sizes() : std::vector<int64_t>{1};
+  const int64_t S = model_size();
+  for (int64_t n : sizes) {
+    if (std::find(warmed_.begin(), warmed_.end(), n) != warmed_.end())
+      continue;
+    const auto t0 = std::chrono::steady_clock::now();
+    {
+      torch::InferenceMode guard;
+      const torch::Tensor maps = bundle_.model->anomaly_map(torch::zeros({n, 3, S, S}, torch::TensorOptions(device_)));
+      if (device_.is_cuda())
+        torch::cuda::synchronize(device_.index());
+    }
+    const int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
+    if (ns > warm_up_ns_) // the slowest (largest) call: what one call of a row costs at most
+      warm_up_ns_ = ns;
+    warmed_.push_back(n);
+  }
 }
 
 } // namespace prn::gst

@@ -32,6 +32,7 @@ struct EngineSettings {
   int64_t overlap = -1;       // camera pixels; -1: a quarter tile
   int64_t batch = 8;
   int64_t max_region_rows = 0;
+  bool warm_up = true;        // run each model call shape once on blank tiles when a web starts
 };
 
 // Results for one camera buffer of `rows` rows.
@@ -48,6 +49,10 @@ public:
   // Loads the bundle and picks the device. Throws prn::Error naming the file,
   // device or value at fault.
   explicit Engine(const EngineSettings &settings);
+  // The same on a short-lived thread of its own (prn/stream/helper_thread.h): what
+  // the element calls from the application's thread, so that only the scoring
+  // thread keeps an OpenMP team.
+  static std::unique_ptr<Engine> load(const EngineSettings &settings);
   ~Engine();
 
   const std::string &model_id() const { return bundle_.model_id; }
@@ -70,16 +75,21 @@ public:
   // Worst-case rows a camera row is held before its buffer can go out, beside
   // the buffer's own rows.
   int64_t rows_held() const;
-  // Mean wall time of one model call on `batch` tiles, measured (0 before the first).
+  // Mean wall time of one model call on `batch` tiles, measured; before the first
+  // call, the warm-up's (0 without warm-up).
   std::chrono::nanoseconds call_time() const;
   // Time to score what one buffer may complete: a row of tiles across the web
   // (lines) or one frame, from the measured call time (0 before the first call).
   std::chrono::nanoseconds processing_time() const;
-  // Model calls so far.
+  // Model calls so far (warm-up calls not counted).
   int64_t calls() const { return calls_; }
+  // Call shapes (tiles per call) run on blank tiles so far, when webs started.
+  int64_t warm_up_calls() const { return static_cast<int64_t>(warmed_.size()); }
 
 private:
   torch::Tensor score_tiles(const torch::Tensor &tiles);
+  void make_scanner();
+  void warm_up();
 
   EngineSettings settings_;
   Bundle bundle_;
@@ -93,6 +103,8 @@ private:
   std::deque<BufferResult> frames_; // frame mode: scored buffers not yet taken
   // Read by the LATENCY query from another thread than the one scoring.
   std::atomic<int64_t> calls_{0}, call_total_ns_{0};
+  std::vector<int64_t> warmed_;          // tiles per call already run once
+  std::atomic<int64_t> warm_up_ns_{0};   // the largest warm-up call
 };
 
 // "auto" -> CUDA when LibTorch sees a GPU, else CPU; "cpu"; "cuda"; "cuda:N".

@@ -40,6 +40,7 @@
 
 #include <gst/video/video.h>
 
+#include <chrono>
 #include <deque>
 #include <memory>
 
@@ -82,7 +83,7 @@ gst_prn_anomaly_start (GstBaseTransform * trans)
     return FALSE;
   }
   try {
-    s->engine = std::make_unique<prn::gst::Engine> (settings);
+    s->engine = prn::gst::Engine::load (settings);
   } catch (const prn::Error &e) {
     const bool missing = !g_file_test (settings.model.c_str (), G_FILE_TEST_EXISTS);
     if (missing)
@@ -141,6 +142,8 @@ gst_prn_anomaly_set_caps (GstBaseTransform * trans, GstCaps * incaps, GstCaps * 
   }
   s->info = info;
   s->have_info = TRUE;
+  const int64_t warmed_before = s->engine ? s->engine->warm_up_calls () : 0;
+  const auto t0 = std::chrono::steady_clock::now ();
   try {
     restart_web (self);
   } catch (const std::exception &e) {
@@ -150,6 +153,13 @@ gst_prn_anomaly_set_caps (GstBaseTransform * trans, GstCaps * incaps, GstCaps * 
   }
   GST_DEBUG_OBJECT (self, "web of %d px %s, %d rows per buffer", GST_VIDEO_INFO_WIDTH (&info),
       GST_VIDEO_INFO_NAME (&info), GST_VIDEO_INFO_HEIGHT (&info));
+  if (s->engine && s->engine->warm_up_calls () > warmed_before) {
+    GST_INFO_OBJECT (self, "warmed up %" G_GINT64_FORMAT " model call shape(s) in %.1f ms",
+        s->engine->warm_up_calls () - warmed_before,
+        std::chrono::duration < double, std::milli > (std::chrono::steady_clock::now () - t0).count ());
+    /* A measured processing time now: the latency we report changed. */
+    gst_element_post_message (GST_ELEMENT (self), gst_message_new_latency (GST_OBJECT (self)));
+  }
   return TRUE;
 }
 

@@ -92,6 +92,12 @@ install_properties (GObjectClass * klass)
           "0: score in the streaming thread. N > 0: score on a worker thread of the element that pushes "
           "buffers downstream as soon as their rows are final; upstream waits only while N buffers are queued",
           0, 1024, DEFAULT_PROP_MAX_INFLIGHT, ready));
+  g_object_class_install_property (klass, PROP_WARM_UP,
+      g_param_spec_boolean ("warm-up", "Warm up",
+          "When a web starts (caps), run each model call shape once on blank tiles before the first buffer: "
+          "the first call's kernel set-up (oneDNN primitives, cuDNN algorithm search) then does not hold up the "
+          "first camera rows, and the LATENCY query reports a measured processing time from the start",
+          DEFAULT_PROP_WARM_UP, ready));
   g_object_class_install_property (klass, PROP_MODEL_ID,
       g_param_spec_string ("model-id", "Model id", "Id of the loaded bundle's weights (after READY->PAUSED)",
           NULL, (GParamFlags) (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
@@ -122,6 +128,7 @@ set_prop (PrnAnomalySettings & s, guint id, const GValue * value)
     case PROP_MAX_REGION_ROWS: s.max_region_rows = g_value_get_uint (value); return true;
     case PROP_MESSAGES: s.messages = g_value_get_enum (value); return true;
     case PROP_MAX_INFLIGHT: s.max_inflight = g_value_get_uint (value); return true;
+    case PROP_WARM_UP: s.warm_up = g_value_get_boolean (value); return true;
     default: return false;
   }
 }
@@ -143,6 +150,7 @@ get_prop (const PrnAnomalySettings & s, guint id, GValue * value)
     case PROP_MAX_REGION_ROWS: g_value_set_uint (value, s.max_region_rows); return true;
     case PROP_MESSAGES: g_value_set_enum (value, s.messages); return true;
     case PROP_MAX_INFLIGHT: g_value_set_uint (value, s.max_inflight); return true;
+    case PROP_WARM_UP: g_value_set_boolean (value, s.warm_up); return true;
     case PROP_MODEL_ID: g_value_set_string (value, s.model_id.empty () ? NULL : s.model_id.c_str ()); return true;
     default: return false;
   }
@@ -160,6 +168,7 @@ engine_settings (const PrnAnomalySettings & s)
   e.overlap = s.tile_overlap;
   e.batch = s.batch_size;
   e.max_region_rows = s.max_region_rows;
+  e.warm_up = s.warm_up;
   return e;
 }
 

@@ -32,6 +32,7 @@ enum {
   PROP_MAX_REGION_ROWS,
   PROP_MESSAGES,
   PROP_MAX_INFLIGHT,
+  PROP_WARM_UP,
   PROP_MODEL_ID,
 };
 
@@ -48,6 +49,7 @@ enum {
 #define DEFAULT_PROP_MAX_REGION_ROWS 0
 #define DEFAULT_PROP_MESSAGES 1 /* regions */
 #define DEFAULT_PROP_MAX_INFLIGHT 0
+#define DEFAULT_PROP_WARM_UP TRUE
 
 struct PrnAnomalySettings {
   std::string model;
@@ -63,6 +65,7 @@ struct PrnAnomalySettings {
   unsigned max_region_rows = DEFAULT_PROP_MAX_REGION_ROWS;
   int messages = DEFAULT_PROP_MESSAGES;
   unsigned max_inflight = DEFAULT_PROP_MAX_INFLIGHT;
+  bool warm_up = DEFAULT_PROP_WARM_UP;
   std::string model_id; // read-only, set by start()
 };
 

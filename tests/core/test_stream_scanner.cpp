@@ -1,9 +1,13 @@
 // The line scanner: tiles over a continuous web, blended, final rows in order,
-// independent of how the camera cuts the web into blocks.
+// independent of how the camera cuts the web into blocks; the call shapes it
+// gives its scorer; the helper thread for one-off LibTorch work.
+#include "prn/error.h"
+#include "prn/stream/helper_thread.h"
 #include "prn/stream/line_scanner.h"
 #include "test_util.h"
 
 #include <algorithm>
+#include <thread>
 
 using prn::stream::LineScanner;
 using prn::stream::ScannerConfig;
@@ -141,4 +145,43 @@ TEST(StreamScanner, FrameIsScoredWhole) {
   ASSERT_EQ(f.heatmap.sizes(), (std::vector<int64_t>{20, 50}));
   EXPECT_NEAR(f.heatmap.mean().item<float>(), 128 / 255.0, 1e-4);
   EXPECT_NEAR(f.score, 128 / 255.0, 1e-4);
+}
+
+TEST(StreamScanner, CallSizesAreTheShapesTheScorerGets) {
+  // Tile 16, stride 12 (a quarter-tile overlap): W = 16 + 12 (n - 1) gives n tiles.
+  struct Case {
+    int64_t tiles, batch;
+    std::vector<int64_t> sizes;
+  };
+  for (const Case &k : {Case{1, 8, {1}}, Case{21, 8, {7}}, Case{22, 8, {8, 6}}, Case{8, 8, {8}}, Case{9, 8, {5, 4}},
+                        Case{5, 2, {2, 1}}}) {
+    const int64_t width = 16 + 12 * (k.tiles - 1);
+    SCOPED_TRACE(std::to_string(k.tiles) + " tiles at batch " + std::to_string(k.batch));
+    ScannerConfig c = config(16);
+    c.batch = k.batch;
+    std::vector<int64_t> seen;
+    LineScanner s(c, width, [&](const torch::Tensor &t) {
+      if (std::find(seen.begin(), seen.end(), t.size(0)) == seen.end())
+        seen.push_back(t.size(0));
+      return brightness(t);
+    });
+    EXPECT_EQ(s.call_sizes(), k.sizes);
+    s.push(web(40, width, 3));
+    s.finish();
+    std::sort(seen.rbegin(), seen.rend());
+    EXPECT_EQ(seen, k.sizes) << "the scorer got exactly these batch sizes";
+  }
+}
+
+TEST(StreamHelperThread, RunsTheWorkOnAnotherThreadAndRethrowsItsError) {
+  std::thread::id ran_on;
+  prn::stream::run_on_helper_thread([&] { ran_on = std::this_thread::get_id(); });
+  EXPECT_NE(ran_on, std::thread::id());
+  EXPECT_NE(ran_on, std::this_thread::get_id());
+  try {
+    prn::stream::run_on_helper_thread([] { throw prn::Error("bundle 'x.prn': truncated"); });
+    FAIL() << "no exception";
+  } catch (const prn::Error &e) {
+    EXPECT_STREQ(e.what(), "bundle 'x.prn': truncated");
+  }
 }

@@ -113,6 +113,15 @@ LineScanner::~LineScanner() = default;
 
 int64_t LineScanner::max_rows_held() const { return tile_ + stride_; }
 
+std::vector<int64_t> LineScanner::call_sizes() const {
+  std::vector<int64_t> sizes;
+  for (const torch::Tensor &o : origins_)
+    if (std::find(sizes.begin(), sizes.end(), o.size(0)) == sizes.end())
+      sizes.push_back(o.size(0));
+  std::sort(sizes.rbegin(), sizes.rend());
+  return sizes;
+}
+
 std::vector<int64_t> LineScanner::tile_columns() const {
   std::vector<int64_t> xs;
   if (width_ <= tile_)

@@ -172,6 +172,47 @@ TEST(ElementWeb, LatencyIsTheHeldRowsAtTheLineRatePlusScoring) {
   gst_harness_teardown(h);
 }
 
+TEST(ElementWeb, WarmUpMeasuresTheScoringTimeBeforeTheFirstBufferAndChangesNoResult) {
+  // Same caps as above: the held rows alone are 45 ms; the scoring time comes on top.
+  const torch::Tensor web = defect_web();
+  std::vector<float> scores[2];
+  for (int warm = 0; warm < 2; ++warm) {
+    SCOPED_TRACE(warm ? "warm-up=true" : "warm-up=false");
+    GstHarness *h = element_harness(warm ? "warm-up=true" : "warm-up=false");
+    GstBus *bus = gst_bus_new();
+    gst_element_set_bus(h->element, bus); // the harness bin forwards its children's messages
+    gst_harness_set_src_caps_str(h, caps_string("GRAY8", web.size(1), 64, 100, 1).c_str());
+    // Before any buffer: with warm-up the scoring time is measured and announced.
+    const GstClockTime latency = gst_harness_query_latency(h);
+    GstMessage *msg = gst_bus_pop_filtered(bus, GST_MESSAGE_LATENCY);
+    if (warm) {
+      EXPECT_GT(latency, 45 * GST_MSECOND) << "the warm-up's call time is part of the latency";
+      EXPECT_LT(latency, 45 * GST_MSECOND + 10 * GST_SECOND);
+      EXPECT_NE(msg, nullptr) << "a latency message after the warm-up";
+    } else {
+      EXPECT_EQ(latency, 45 * GST_MSECOND) << "no call measured yet: the held rows only";
+      EXPECT_EQ(msg, nullptr);
+    }
+    if (msg)
+      gst_message_unref(msg);
+    for (int64_t y = 0; y < web.size(0); y += 64)
+      ASSERT_EQ(gst_harness_push(h, gray_buffer(web, y, 64)), GST_FLOW_OK);
+    ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_eos()));
+    Output out;
+    pull_all(h, out);
+    ASSERT_EQ(out.buffers.size(), static_cast<size_t>(web.size(0) / 64));
+    for (size_t i = 0; i < out.buffers.size(); ++i)
+      scores[warm].push_back(out.meta(i)->score);
+    gst_element_set_bus(h->element, nullptr);
+    gst_object_unref(bus);
+    gst_harness_teardown(h);
+  }
+  ASSERT_EQ(scores[0].size(), scores[1].size());
+  for (size_t i = 0; i < scores[0].size(); ++i)
+    EXPECT_FLOAT_EQ(scores[0][i], scores[1][i]) << "buffer " << i;
+  EXPECT_GT(*std::max_element(scores[0].begin(), scores[0].end()), 0.5f) << "the defect is scored";
+}
+
 TEST(ElementWeb, FlushDropsTheHeldRows) {
   GstHarness *h = element_harness();
   const torch::Tensor web = plain_web(256, 128, 8);
