@@ -3,6 +3,7 @@
 #include "prn/augment/extended.h"
 #include "prn/augment/simulated.h"
 #include "prn/error.h"
+#include "prn/stream/helper_thread.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -115,8 +116,10 @@ BatchQueue::~BatchQueue() {
 }
 
 void BatchQueue::work() {
-  // No at::set_num_threads(1) here: in LibTorch it changes the intra-op thread
-  // count of the whole process, the training loop's too.
+  // One thread per worker: its own OpenMP team would compete with the training
+  // loop's for the CPUs (prn/stream/helper_thread.h). Not at::set_num_threads(1):
+  // in LibTorch it changes the intra-op thread count of the whole process.
+  stream::run_intraop_on_this_thread_only();
   for (;;) {
     int64_t step;
     {

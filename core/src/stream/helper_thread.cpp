@@ -1,5 +1,9 @@
 #include "prn/stream/helper_thread.h"
 
+#include <ATen/Parallel.h>
+
+#include <dlfcn.h>
+
 #include <exception>
 #include <thread>
 
@@ -16,6 +20,18 @@ void run_on_helper_thread(const std::function<void()> &work) {
   }).join();
   if (error)
     std::rethrow_exception(error);
+}
+
+void run_intraop_on_this_thread_only() {
+  // LibTorch initialises each thread's OpenMP thread count on its first parallel
+  // op (to the process-wide count); let it do so now, then lower this thread's
+  // own (OpenMP's nthreads-var is per thread). ATen then sees one thread here and
+  // runs its loops inline. Looked up at run time: the OpenMP runtime is the one
+  // LibTorch loaded, whichever LibTorch the build uses.
+  (void)at::get_num_threads();
+  using SetNumThreads = void (*)(int);
+  if (auto set = reinterpret_cast<SetNumThreads>(dlsym(RTLD_DEFAULT, "omp_set_num_threads")))
+    set(1);
 }
 
 } // namespace prn::stream

@@ -20,4 +20,11 @@ namespace prn::stream {
 // Runs `work` on a new thread and waits for it; rethrows what `work` throws.
 void run_on_helper_thread(const std::function<void()> &work);
 
+// For long-lived helper threads whose LibTorch work is small (making training
+// batches): LibTorch ops issued from the calling thread from now on run on it
+// alone, without an OpenMP team of their own; other threads keep their intra-op
+// threads (LibTorch's at::set_num_threads would change them all). Does nothing
+// when LibTorch does not use OpenMP.
+void run_intraop_on_this_thread_only();
+
 } // namespace prn::stream
