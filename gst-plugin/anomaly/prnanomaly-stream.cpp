@@ -2,6 +2,7 @@
 #include "prnanomaly-state.h"
 
 #include "prn/error.h"
+#include "prn/stream/helper_thread.h"
 
 GST_DEBUG_CATEGORY_EXTERN (gst_prn_anomaly_debug);
 #define GST_CAT_DEFAULT gst_prn_anomaly_debug
@@ -79,10 +80,19 @@ drain (GstPrnAnomaly * self)
   if (!s->engine || s->pending.empty ())
     return GST_FLOW_OK;
   GstFlowReturn ret = GST_FLOW_OK;
-  try {
+  auto score_and_push = [&] {
     s->engine->finish ();
     while (ret == GST_FLOW_OK && s->engine->ready ())
       ret = gst_pad_push (GST_BASE_TRANSFORM_SRC_PAD (self), finish_buffer (self));
+  };
+  try {
+    /* With a worker, the worker's thread is the one that scores: scoring here
+     * would give this thread an OpenMP team too, which slows the worker's for the
+     * rest of the stream (prn/stream/helper_thread.h). */
+    if (s->worker)
+      prn::stream::run_on_helper_thread (score_and_push);
+    else
+      score_and_push ();
   } catch (const std::exception &e) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Scoring the held rows failed."), ("%s", e.what ()));
     ret = GST_FLOW_ERROR;
