@@ -52,6 +52,8 @@ Engine::~Engine() = default;
 
 torch::Tensor Engine::score_tiles(const torch::Tensor &tiles) {
   const auto t0 = std::chrono::steady_clock::now();
+  if (settings_.threads > 0) // this thread's own team size; cheap, and the scoring thread may change
+    stream::set_intraop_threads_of_this_thread(settings_.threads);
   torch::InferenceMode guard;
   // Tiles come from the scanner on the model's device (CUDA scanner) or from the
   // CPU; the maps stay on the model's device, the scanner takes them from there.
@@ -175,6 +177,8 @@ std::chrono::nanoseconds Engine::call_time() const {
 // workspaces), which would otherwise hold up the first camera buffers, and its
 // time is the processing time the LATENCY query reports before the first buffer.
 void Engine::warm_up() {
+  if (settings_.threads > 0) // as the scoring thread will
+    stream::set_intraop_threads_of_this_thread(settings_.threads);
   const std::vector<int64_t> sizes = scanner_ ? scanner_->call_sizes() : std::vector<int64_t>{1};
   const int64_t S = model_size();
   for (int64_t n : sizes) {

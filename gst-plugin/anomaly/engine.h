@@ -33,6 +33,7 @@ struct EngineSettings {
   int64_t batch = 8;
   int64_t max_region_rows = 0;
   bool warm_up = true;        // run each model call shape once on blank tiles when a web starts
+  int threads = 0;            // intra-op threads of the scoring thread; 0: LibTorch's default
 };
 
 // Results for one camera buffer of `rows` rows.

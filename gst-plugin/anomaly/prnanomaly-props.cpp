@@ -98,6 +98,11 @@ install_properties (GObjectClass * klass)
           "the first call's kernel set-up (oneDNN primitives, cuDNN algorithm search) then does not hold up the "
           "first camera rows, and the LATENCY query reports a measured processing time from the start",
           DEFAULT_PROP_WARM_UP, ready));
+  g_object_class_install_property (klass, PROP_THREADS,
+      g_param_spec_uint ("threads", "Threads",
+          "Intra-op threads of the thread that scores (0: LibTorch's default, the CPUs or OMP_NUM_THREADS). "
+          "With several prnanomaly elements in one process, give each a share of the cores",
+          0, 1024, DEFAULT_PROP_THREADS, ready));
   g_object_class_install_property (klass, PROP_MODEL_ID,
       g_param_spec_string ("model-id", "Model id", "Id of the loaded bundle's weights (after READY->PAUSED)",
           NULL, (GParamFlags) (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
@@ -129,6 +134,7 @@ set_prop (PrnAnomalySettings & s, guint id, const GValue * value)
     case PROP_MESSAGES: s.messages = g_value_get_enum (value); return true;
     case PROP_MAX_INFLIGHT: s.max_inflight = g_value_get_uint (value); return true;
     case PROP_WARM_UP: s.warm_up = g_value_get_boolean (value); return true;
+    case PROP_THREADS: s.threads = g_value_get_uint (value); return true;
     default: return false;
   }
 }
@@ -151,6 +157,7 @@ get_prop (const PrnAnomalySettings & s, guint id, GValue * value)
     case PROP_MESSAGES: g_value_set_enum (value, s.messages); return true;
     case PROP_MAX_INFLIGHT: g_value_set_uint (value, s.max_inflight); return true;
     case PROP_WARM_UP: g_value_set_boolean (value, s.warm_up); return true;
+    case PROP_THREADS: g_value_set_uint (value, s.threads); return true;
     case PROP_MODEL_ID: g_value_set_string (value, s.model_id.empty () ? NULL : s.model_id.c_str ()); return true;
     default: return false;
   }
@@ -169,6 +176,7 @@ engine_settings (const PrnAnomalySettings & s)
   e.batch = s.batch_size;
   e.max_region_rows = s.max_region_rows;
   e.warm_up = s.warm_up;
+  e.threads = static_cast<int> (s.threads);
   return e;
 }
 

@@ -33,6 +33,7 @@ enum {
   PROP_MESSAGES,
   PROP_MAX_INFLIGHT,
   PROP_WARM_UP,
+  PROP_THREADS,
   PROP_MODEL_ID,
 };
 
@@ -50,6 +51,7 @@ enum {
 #define DEFAULT_PROP_MESSAGES 1 /* regions */
 #define DEFAULT_PROP_MAX_INFLIGHT 0
 #define DEFAULT_PROP_WARM_UP TRUE
+#define DEFAULT_PROP_THREADS 0
 
 struct PrnAnomalySettings {
   std::string model;
@@ -66,6 +68,7 @@ struct PrnAnomalySettings {
   int messages = DEFAULT_PROP_MESSAGES;
   unsigned max_inflight = DEFAULT_PROP_MAX_INFLIGHT;
   bool warm_up = DEFAULT_PROP_WARM_UP;
+  unsigned threads = DEFAULT_PROP_THREADS;
   std::string model_id; // read-only, set by start()
 };
 

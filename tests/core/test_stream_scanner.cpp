@@ -6,6 +6,8 @@
 #include "prn/stream/line_scanner.h"
 #include "test_util.h"
 
+#include <ATen/Parallel.h>
+
 #include <algorithm>
 #include <thread>
 
@@ -184,4 +186,18 @@ TEST(StreamHelperThread, RunsTheWorkOnAnotherThreadAndRethrowsItsError) {
   } catch (const prn::Error &e) {
     EXPECT_STREQ(e.what(), "bundle 'x.prn': truncated");
   }
+}
+
+TEST(StreamHelperThread, IntraopThreadsAreSetForTheCallingThreadOnly) {
+  const int process = at::get_num_threads();
+  int here = 0, beside = 0;
+  std::thread([&] {
+    ASSERT_TRUE(prn::stream::set_intraop_threads_of_this_thread(process + 2)) << "LibTorch uses OpenMP here";
+    here = at::get_num_threads();
+    std::thread([&] { beside = at::get_num_threads(); }).join();
+  }).join();
+  EXPECT_EQ(here, process + 2);
+  EXPECT_EQ(beside, process) << "a new thread keeps the process-wide count";
+  EXPECT_EQ(at::get_num_threads(), process) << "the caller's thread is untouched";
+  EXPECT_THROW(prn::stream::set_intraop_threads_of_this_thread(0), prn::Error);
 }

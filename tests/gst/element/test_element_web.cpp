@@ -19,7 +19,7 @@ torch::Tensor defect_web() {
 
 TEST(ElementWeb, ADefectAcrossABufferBorderIsReportedOnceWithItsBox) {
   const torch::Tensor web = defect_web();
-  for (const char *props : {"", "max-inflight=2"}) {
+  for (const char *props : {"", "max-inflight=2", "threads=1 max-inflight=1"}) {
   for (int64_t block : {64, 1}) {
     SCOPED_TRACE("buffers of " + std::to_string(block) + " rows, '" + props + "'");
     GstHarness *h = element_harness(props);

@@ -20,6 +20,13 @@ namespace prn::stream {
 // Runs `work` on a new thread and waits for it; rethrows what `work` throws.
 void run_on_helper_thread(const std::function<void()> &work);
 
+// LibTorch ops issued from the calling thread from now on use `threads` intra-op
+// threads (an OpenMP team of that size); other threads keep theirs. What lets
+// several scorers in one process share the cores without more team threads than
+// CPUs. False when LibTorch does not use OpenMP (then nothing changes); throws
+// prn::Error for threads < 1.
+bool set_intraop_threads_of_this_thread(int threads);
+
 // For long-lived helper threads whose LibTorch work is small (making training
 // batches): LibTorch ops issued from the calling thread from now on run on it
 // alone, without an OpenMP team of their own; other threads keep their intra-op
