@@ -214,7 +214,7 @@ int main(int argc, char **argv) {
       const int64_t rows = p.rows > 0 ? p.rows : (8 * c.stride() + c.tile()) / p.lines_per_buffer * p.lines_per_buffer;
       // The model calls the element makes: replayed with the same scanner and a
       // scorer that only records the batch sizes.
-      std::vector<int64_t> calls;
+      std::vector<int64_t> calls, call_sizes;
       int64_t tiles = 0;
       std::thread([&] {
         prn::stream::LineScanner counter(c, width, [&](const torch::Tensor &t) {
@@ -227,6 +227,7 @@ int main(int argc, char **argv) {
           counter.take(counter.rows_ready());
         }
         counter.finish();
+        call_sizes = counter.call_sizes();
       }).join();
       run_element(p, bundle_path, width, p.lines_per_buffer * 2); // warm-up
       double element_s = 1e30, core_s = 1e30, warm_s = 1e30;
@@ -242,12 +243,8 @@ int main(int argc, char **argv) {
           torch::InferenceMode guard;
           const torch::Tensor x = torch::rand({p.batch, 3, S, S}).to(device);
           // One untimed call per call size, as the element warms up at caps.
-          std::vector<int64_t> warmed;
-          for (int64_t n : calls)
-            if (std::find(warmed.begin(), warmed.end(), n) == warmed.end()) {
-              bundle.model->anomaly_map(x.narrow(0, 0, n)).to(torch::kCPU);
-              warmed.push_back(n);
-            }
+          for (int64_t n : call_sizes)
+            bundle.model->anomaly_map(x.narrow(0, 0, n)).to(torch::kCPU);
           const auto t0 = std::chrono::steady_clock::now();
           for (int64_t n : calls)
             bundle.model->anomaly_map(x.narrow(0, 0, n)).to(torch::kCPU);
@@ -267,4 +264,3 @@ int main(int argc, char **argv) {
   }
   return 0;
 }
-
