@@ -145,7 +145,7 @@ int run(const prn::train::TrainParams &p) {
   prn::PrnModel model(config, p.seed);
   if (!p.backbone.empty()) {
     model->encoder()->load_torchvision(p.backbone);
-    std::printf("  encoder: ImageNet weights from %s\n", p.backbone.c_str());
+    std::printf("  encoder: weights from %s (frozen)\n", p.backbone.c_str());
   } else {
     // The fallback: a seeded random encoder whose BatchNorm statistics are fitted
     // on the normal training images (data-dependent initialisation; identical on

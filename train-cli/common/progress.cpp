@@ -39,6 +39,12 @@ void Progress::finish(const std::string &extra) {
   draw(true);
 }
 
+void Progress::stop(const std::string &extra) {
+  if (!extra.empty())
+    extra_ = extra;
+  draw(true);
+}
+
 void Progress::draw(bool final) {
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const double rate = elapsed > 0 ? static_cast<double>(done_) / elapsed : 0.0;

@@ -17,6 +17,8 @@ public:
   void update(int64_t done, const std::string &extra = {});
   // Final line.
   void finish(const std::string &extra = {});
+  // Final line of work stopped early: the steps done so far, not the total.
+  void stop(const std::string &extra = {});
 
   static std::string format_duration(double seconds);
 
