@@ -22,7 +22,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -99,15 +98,8 @@ PretrainParams parse(int argc, char **argv) {
   return p;
 }
 
-std::string lower_ext(const fs::path &p) {
-  std::string e = p.extension().string();
-  std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return e;
-}
-
 // The texture files: --textures (files, folders walked recursively) or the system's, minus --exclude.
 std::vector<std::string> texture_files(const PretrainParams &p) {
-  static const std::set<std::string> exts{".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".pat"};
   std::vector<std::string> files;
   if (p.textures.empty()) {
     files = prn::data::find_system_textures();
@@ -120,13 +112,7 @@ std::vector<std::string> texture_files(const PretrainParams &p) {
     if (fs::is_regular_file(t, ec)) {
       files.push_back(t);
     } else if (fs::is_directory(t, ec)) {
-      std::vector<std::string> found;
-      for (const auto &e : fs::recursive_directory_iterator(t))
-        if (e.is_regular_file() && exts.count(lower_ext(e.path())))
-          found.push_back(e.path().string());
-      if (found.empty())
-        throw prn::Error("--textures '" + t + "': the folder holds no texture (.png .jpg .jpeg .bmp .tif, GIMP .pat)");
-      std::sort(found.begin(), found.end());
+      const auto found = prn::data::list_texture_files(t); // names an empty folder
       files.insert(files.end(), found.begin(), found.end());
     } else {
       throw prn::Error("--textures '" + t + "': no such file or folder");

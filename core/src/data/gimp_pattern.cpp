@@ -233,8 +233,7 @@ torch::Tensor load_texture(const std::string &path) {
   return t;
 }
 
-std::vector<torch::Tensor> load_texture_folder(const std::string &folder, int64_t size) {
-  PRN_CHECK(size >= 1, "load_texture_folder: expected size >= 1, got ", size);
+std::vector<std::string> list_texture_files(const std::string &folder) {
   std::error_code ec;
   PRN_CHECK(fs::is_directory(folder, ec), "texture folder '", folder, "' is not a folder");
   static const std::set<std::string> exts{".png", ".jpg", ".jpeg", ".bmp", ".tif", ".pat"};
@@ -244,6 +243,12 @@ std::vector<torch::Tensor> load_texture_folder(const std::string &folder, int64_
       files.push_back(e.path().string());
   std::sort(files.begin(), files.end());
   PRN_CHECK(!files.empty(), "texture folder '", folder, "' holds no texture (.png .jpg .jpeg .bmp .tif, or GIMP .pat)");
+  return files;
+}
+
+std::vector<torch::Tensor> load_texture_folder(const std::string &folder, int64_t size) {
+  PRN_CHECK(size >= 1, "load_texture_folder: expected size >= 1, got ", size);
+  const std::vector<std::string> files = list_texture_files(folder);
   std::vector<torch::Tensor> out;
   out.reserve(files.size());
   for (const auto &f : files) {

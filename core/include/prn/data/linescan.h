@@ -22,6 +22,11 @@ std::vector<std::string> find_system_textures();
 // a missing, unreadable or too small (under 8x8) file.
 torch::Tensor load_texture(const std::string &path);
 
+// The texture files under `folder` (recursively; .png .jpg .jpeg .bmp .tif and
+// GIMP .pat, extensions in any case), sorted by path. Throws prn::Error naming
+// the folder when it is missing or holds no texture.
+std::vector<std::string> list_texture_files(const std::string &folder);
+
 // Every texture image under `folder` (recursively; .png .jpg .jpeg .bmp .tif and
 // GIMP .pat), sorted by path, each as (3, size, size) float32 RGB in [0, 1]:
 // the foreign textures of simulated anomalies (a DTD folder, or GIMP's
