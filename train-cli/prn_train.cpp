@@ -154,8 +154,9 @@ int run(const prn::train::TrainParams &p) {
     if (lead)
       std::fprintf(stderr,
                    "\n*** WARNING: no --backbone given: the ResNet-18 encoder starts from a RANDOM (seeded) initialisation%s\n"
-                   "*** Localisation quality will be below the paper's. Pass torchvision's resnet18 file\n"
-                   "*** (resnet18-f37072fd.pth) with --backbone.\n\n",
+                   "*** Localisation quality will be far below the paper's. Pass torchvision's resnet18 file\n"
+                   "*** (resnet18-f37072fd.pth) with --backbone, or without it one that prn-pretrain-backbone\n"
+                   "*** writes (an encoder pretrained on textures; docs/training.md).\n\n",
                    p.adapt_steps > 0 ? ",\n*** adapted to this data's anomalies first (--adapt-steps)." : ",\n*** its BatchNorm statistics fitted on the normal training images.");
     // On resume the checkpoint holds the adapted encoder.
     if (p.adapt_steps > 0 && p.resume.empty()) {
