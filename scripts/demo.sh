@@ -17,8 +17,8 @@
 #
 # Outputs in out/demo (printed at the end). A second run reuses the dataset, the
 # pretrained encoder and the bundle (--retrain trains the bundle again). On 2
-# cores, when built: about 7 minutes of encoder pretraining (first run only,
-# skipped with --backbone), 3 of PRN training, 1 for the line.
+# cores, when built: about 9 minutes of encoder pretraining (first run only,
+# skipped with --backbone), 4 of PRN training, less than 1 for the line.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -63,7 +63,7 @@ if [ -z "$backbone" ]; then
   backbone="$out/texture18.pth"
   if [ ! -f "$backbone" ]; then
     say "pretraining the encoder on GIMP's textures, the paper left out ($pretrain_steps steps; progress below)"
-    # 64-px crops: half the time of the default 96 for about the same result
+    # 64-px crops: two thirds of the time of the default 96 for about the same result
     # here (11 of 12 defects found against 12; docs/training.md).
     "$build/train-cli/prn-pretrain-backbone" --out "$backbone" --exclude Paper/paper.pat --steps "$pretrain_steps" \
       --crop 64 --seed 1 >"$out/pretrain-backbone.log"
