@@ -155,11 +155,11 @@ std::vector<std::string> EncoderImpl::torchvision_keys() const {
 void EncoderImpl::load_torchvision(const std::string &path) {
   TensorMap file = read_state_dict(path);
   std::map<std::string, torch::Tensor> targets;
-  for (const auto &item : named_parameters())
-    targets[item.key()] = item.value();
-  for (const auto &item : named_buffers())
-    if (item.key() != "input_mean" && item.key() != "input_std")
-      targets[item.key()] = item.value();
+  const auto params = named_parameters(), buffers = named_buffers();
+  for (const auto &key : torchvision_keys()) {
+    const torch::Tensor *t = params.find(key);
+    targets[key] = t != nullptr ? *t : buffers[key];
+  }
 
   std::vector<std::string> missing, mismatched, unexpected;
   for (const auto &[key, target] : targets) {

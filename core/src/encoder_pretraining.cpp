@@ -73,12 +73,13 @@ int64_t pretrain_encoder(EncoderImpl &encoder, int64_t classes,
 }
 
 std::map<std::string, torch::Tensor> encoder_state_dict(EncoderImpl &encoder) {
+  // torchvision_keys(): the encoder's one list of what a torchvision file holds.
+  const auto params = encoder.named_parameters(), buffers = encoder.named_buffers();
   std::map<std::string, torch::Tensor> out;
-  for (const auto &item : encoder.named_parameters())
-    out[item.key()] = item.value().detach().cpu().clone();
-  for (const auto &item : encoder.named_buffers())
-    if (item.key() != "input_mean" && item.key() != "input_std")
-      out[item.key()] = item.value().detach().cpu().clone();
+  for (const auto &key : encoder.torchvision_keys()) {
+    const torch::Tensor *t = params.find(key);
+    out[key] = (t != nullptr ? *t : buffers[key]).detach().cpu().clone();
+  }
   return out;
 }
 
