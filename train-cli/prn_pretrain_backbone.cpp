@@ -156,6 +156,11 @@ int run(int argc, char **argv) {
   std::signal(SIGTERM, on_signal);
   prn::cli::Progress progress("pretraining", p.options.steps, "step");
   double loss = 0, accuracy = 0; // running averages for the bar
+  auto status = [&] {
+    char text[96];
+    std::snprintf(text, sizeof text, "loss %.3f, accuracy %.2f", loss, accuracy);
+    return std::string(text);
+  };
   const auto start = std::chrono::steady_clock::now();
   const int64_t done = prn::pretrain_encoder(
       *encoder, crops.classes(), [&](int64_t i) { return crops.batch(i, p.batch); }, p.options,
@@ -163,9 +168,7 @@ int run(int argc, char **argv) {
         const double a = step == 1 ? 1.0 : 0.05;
         loss += a * (s.loss - loss);
         accuracy += a * (s.accuracy - accuracy);
-        char extra[96];
-        std::snprintf(extra, sizeof extra, "loss %.3f, accuracy %.2f", loss, accuracy);
-        progress.update(step, extra);
+        progress.update(step, status());
         return !g_stop;
       });
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -175,9 +178,7 @@ int run(int argc, char **argv) {
                  static_cast<long long>(done), static_cast<long long>(p.options.steps));
     return 130;
   }
-  char extra[96];
-  std::snprintf(extra, sizeof extra, "loss %.3f, accuracy %.2f", loss, accuracy);
-  progress.finish(extra);
+  progress.finish(status());
   prn::write_state_dict(p.out, prn::encoder_state_dict(*encoder));
   std::printf("prn-pretrain-backbone: wrote %s (%lld steps in %.0f s, %.0f crops/s; final running accuracy %.2f over "
               "%lld classes); use it with prn-train --backbone %s\n",

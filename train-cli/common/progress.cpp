@@ -33,10 +33,8 @@ void Progress::update(int64_t done, const std::string &extra) {
 }
 
 void Progress::finish(const std::string &extra) {
-  if (!extra.empty())
-    extra_ = extra;
   done_ = total_;
-  draw(true);
+  stop(extra);
 }
 
 void Progress::stop(const std::string &extra) {
