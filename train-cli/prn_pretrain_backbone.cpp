@@ -5,7 +5,8 @@
 // ImageNet weights").
 //
 //   prn-pretrain-backbone --out FILE [--textures PATH]... [--exclude TEXT]...
-//                         [--steps N] [--batch N] [--crop N] [--lr X] [--seed S] [--threads N]
+//                         [--steps N] [--batch N] [--crop N] [--lr X] [--seed S] [--precision P]
+//                         [--threads N]
 #include "common/args.h"
 #include "common/main.h"
 #include "common/progress.h"
@@ -37,6 +38,7 @@ struct PretrainParams {
   prn::data::TextureCropOptions crops;
   int64_t batch = 64;
   int threads = 0;
+  std::string precision = "auto"; // auto: bf16 where the CPU has it natively, else fp32
 };
 
 void usage(const char *argv0) {
@@ -55,6 +57,9 @@ void usage(const char *argv0) {
               "  --crop N          crop side in pixels (default %lld)\n"
               "  --lr X            AdamW learning rate, cosine decay to 0 (default %g)\n"
               "  --seed S          seed of the crops and the classifier (default 0)\n"
+              "  --precision P     auto | fp32 | bf16: bf16 runs the forward pass under autocast (weights,\n"
+              "                    gradients and loss stay float32), 2-3x faster on a CPU with native\n"
+              "                    bfloat16; auto takes bf16 there (avx512_bf16/amx_bf16), else fp32 (default auto)\n"
               "  --threads N       intra-op threads (default: LibTorch's)\n",
               argv0, static_cast<long long>(prn::EncoderPretrainingOptions{}.steps),
               static_cast<long long>(PretrainParams{}.batch),
@@ -87,6 +92,10 @@ PretrainParams parse(int argc, char **argv) {
       p.options.lr = args.real_in(0, 1, /*open_lo=*/true);
     } else if (a == "--seed") {
       p.options.seed = static_cast<uint64_t>(args.non_negative());
+    } else if (a == "--precision") {
+      p.precision = args.value();
+      if (p.precision != "auto" && p.precision != "fp32" && p.precision != "bf16")
+        throw prn::Error("option --precision: expected auto, fp32 or bf16, got '" + p.precision + "'");
     } else if (a == "--threads") {
       p.threads = static_cast<int>(args.at_least(1));
     } else {
@@ -133,7 +142,10 @@ std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop = true; }
 
 int run(int argc, char **argv) {
-  const PretrainParams p = parse(argc, argv);
+  PretrainParams p = parse(argc, argv);
+  p.options.precision = p.precision == "bf16" || (p.precision == "auto" && prn::cpu_has_native_bf16())
+                            ? prn::Precision::BFloat16
+                            : prn::Precision::Float32;
   if (p.threads > 0)
     torch::set_num_threads(p.threads);
   const auto files = texture_files(p);
@@ -143,11 +155,11 @@ int run(int argc, char **argv) {
     textures.push_back(prn::data::load_texture(f)); // names the file when it cannot be read
   const prn::data::TextureCrops crops(std::move(textures), p.crops, p.options.seed);
   std::printf("prn-pretrain-backbone: %lld textures (classes), %lld steps of %lld crops of %lldx%lld, lr %g, "
-              "seed %llu, %d threads\n",
+              "seed %llu, %s, %d threads\n",
               static_cast<long long>(crops.classes()), static_cast<long long>(p.options.steps),
               static_cast<long long>(p.batch), static_cast<long long>(p.crops.crop),
               static_cast<long long>(p.crops.crop), p.options.lr, static_cast<unsigned long long>(p.options.seed),
-              torch::get_num_threads());
+              prn::precision_name(p.options.precision), torch::get_num_threads());
   std::fflush(stdout);
 
   prn::Encoder encoder;

@@ -15,6 +15,9 @@ int64_t pretrain_encoder(EncoderImpl &encoder, int64_t classes,
   PRN_CHECK(o.weight_decay >= 0, "pretrain_encoder: expected weight_decay >= 0, got ", o.weight_decay);
   PRN_CHECK(next_batch != nullptr, "pretrain_encoder: expected a batch source");
   const auto device = encoder.parameters().front().device();
+  PRN_CHECK(o.precision != Precision::Float16,
+            "pretrain_encoder: expected precision fp32 or bf16, got fp16 (it would need loss scaling; use bf16)");
+  check_precision(o.precision, device);
   torch::nn::Linear classifier(torch::nn::LinearOptions(256, classes));
   { // torch.nn.Linear's default initialisation, drawn from the seed
     torch::NoGradGuard no_grad;
@@ -24,6 +27,16 @@ int64_t pretrain_encoder(EncoderImpl &encoder, int64_t classes,
     classifier->bias.copy_(at::rand(classifier->bias.sizes(), gen, torch::kFloat32) * (2 * bound) - bound);
   }
   classifier->to(device);
+  // Convolutions in channels-last (NHWC) layout, oneDNN's fast path; the weights
+  // go back to the usual layout afterwards, so the encoder computes exactly what
+  // a file loaded from it does.
+  auto layout = [&](torch::MemoryFormat format) {
+    torch::NoGradGuard no_grad;
+    for (auto &p : encoder.parameters())
+      if (p.dim() == 4)
+        p.set_data(p.contiguous(format));
+  };
+  layout(torch::MemoryFormat::ChannelsLast);
   encoder.set_trainable(true);
   encoder.train(true);
   std::vector<torch::Tensor> params = encoder.parameters();
@@ -49,7 +62,13 @@ int64_t pretrain_encoder(EncoderImpl &encoder, int64_t classes,
       for (auto &group : optimizer.param_groups())
         static_cast<torch::optim::AdamWOptions &>(group.options()).lr(lr);
       labels = labels.to(device);
-      auto logits = classifier->forward(encoder.forward(images.to(device))[2].mean({2, 3}));
+      torch::Tensor logits;
+      {
+        AutocastGuard autocast(device, o.precision);
+        logits = classifier->forward(
+            encoder.forward(images.to(device).contiguous(torch::MemoryFormat::ChannelsLast))[2].mean({2, 3}));
+      }
+      logits = logits.to(torch::kFloat32); // the loss in float32
       auto loss = torch::nn::functional::cross_entropy(logits, labels);
       optimizer.zero_grad();
       loss.backward();
@@ -66,9 +85,11 @@ int64_t pretrain_encoder(EncoderImpl &encoder, int64_t classes,
     }
   } catch (...) {
     encoder.set_trainable(false);
+    layout(torch::MemoryFormat::Contiguous);
     throw;
   }
   encoder.set_trainable(false);
+  layout(torch::MemoryFormat::Contiguous);
   return done;
 }
 
@@ -78,7 +99,7 @@ std::map<std::string, torch::Tensor> encoder_state_dict(EncoderImpl &encoder) {
   std::map<std::string, torch::Tensor> out;
   for (const auto &key : encoder.torchvision_keys()) {
     const torch::Tensor *t = params.find(key);
-    out[key] = (t != nullptr ? *t : buffers[key]).detach().cpu().clone();
+    out[key] = (t != nullptr ? *t : buffers[key]).detach().cpu().clone(torch::MemoryFormat::Contiguous);
   }
   return out;
 }

@@ -4,6 +4,9 @@
 
 #include <ATen/autocast_mode.h>
 
+#include <fstream>
+#include <sstream>
+
 namespace prn {
 
 Precision precision_from_name(const std::string &name) {
@@ -28,6 +31,22 @@ const char *precision_name(Precision p) {
 void check_precision(Precision p, const torch::Device &device) {
   PRN_CHECK(!(p == Precision::Float16 && !device.is_cuda()), "precision fp16 needs a CUDA device (got ",
             device.str(), "); use bf16 on the CPU");
+}
+
+bool cpu_has_native_bf16() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("flags", 0) != 0)
+      continue;
+    std::istringstream words(line.substr(line.find(':') == std::string::npos ? line.size() : line.find(':') + 1));
+    std::string flag;
+    while (words >> flag)
+      if (flag == "avx512_bf16" || flag == "amx_bf16")
+        return true;
+    return false; // every core lists the same flags
+  }
+  return false;
 }
 
 AutocastGuard::AutocastGuard(const torch::Device &device, Precision p) {

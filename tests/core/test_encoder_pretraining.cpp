@@ -97,6 +97,38 @@ TEST(EncoderPretraining, LearnsToTellTexturesApartAndFreezesTheEncoderAgain) {
   EXPECT_GT(pretrained_accuracy, std::max(0.95, random_accuracy + 0.1));
 }
 
+TEST(EncoderPretraining, Bfloat16AutocastLearnsAsWellAndKeepsFloat32Weights) {
+  torch::set_num_threads(2);
+  const auto textures = four_textures();
+  prn::Encoder encoder;
+  encoder->reset_parameters(3);
+  prn::EncoderPretrainingOptions o;
+  o.steps = 40;
+  o.precision = prn::Precision::BFloat16;
+  double last_accuracy = 0;
+  prn::pretrain_encoder(*encoder, 4, [&](int64_t i) { return crops(textures, i, 16); }, o,
+                        [&](int64_t step, const prn::PretrainingStep &s) {
+                          if (step > 35)
+                            last_accuracy += s.accuracy / 5;
+                          return true;
+                        });
+  for (auto &p : encoder->parameters()) {
+    EXPECT_EQ(p.scalar_type(), torch::kFloat32);
+    EXPECT_TRUE(p.is_contiguous()); // back from channels-last
+  }
+  EXPECT_FALSE(encoder->trainable());
+  const double pretrained_accuracy = accuracy_of_nearest_class_mean(*encoder, textures);
+  std::printf("bf16: running accuracy of the last 5 steps %.2f, nearest-class-mean accuracy %.3f\n", last_accuracy,
+              pretrained_accuracy);
+  EXPECT_GT(last_accuracy, 0.8);
+  EXPECT_GT(pretrained_accuracy, 0.95);
+  // fp16 would need loss scaling: refused, and the encoder stays frozen.
+  o.precision = prn::Precision::Float16;
+  EXPECT_PRN_ERROR(prn::pretrain_encoder(*encoder, 4, [&](int64_t i) { return crops(textures, i, 4); }, o),
+                   "expected precision fp32 or bf16, got fp16");
+  EXPECT_FALSE(encoder->trainable());
+}
+
 TEST(EncoderPretraining, WritesAFileThatLoadsBackAsATorchvisionResnet18) {
   const auto textures = four_textures();
   prn::Encoder encoder;

@@ -47,16 +47,20 @@ TEST(PretrainBackboneCli, WritesWeightsThatPrnTrainTakesAsItsBackbone) {
   prn::test::TempDir dir;
   const std::string textures = make_textures(dir), weights = dir.file("texture18.pth"), log = dir.file("log.txt");
   ASSERT_EQ(run(pretrain_bin() + " --textures '" + textures + "' --textures '" + dir.file("other/extra.png") +
-                "' --exclude medium --steps 3 --batch 4 --crop 32 --threads 1 --out '" + weights + "' > '" + log +
+                "' --exclude medium --steps 3 --batch 4 --crop 32 --precision bf16 --threads 1 --out '" + weights +
+                "' > '" + log +
                 "' 2>&1"),
             0)
       << slurp(log);
   const std::string out = slurp(log);
   EXPECT_NE(out.find("3 textures (classes), 3 steps of 4 crops of 32x32"), std::string::npos) << out;
+  EXPECT_NE(out.find(", bf16, 1 threads"), std::string::npos) << out;
   EXPECT_NE(out.find("use it with prn-train --backbone"), std::string::npos) << out;
 
   const prn::TensorMap state = prn::read_state_dict(weights);
   EXPECT_EQ(state.at("conv1.weight").sizes(), torch::IntArrayRef({64, 3, 7, 7}));
+  EXPECT_EQ(state.at("conv1.weight").scalar_type(), torch::kFloat32); // bf16 only in the forward pass
+  EXPECT_TRUE(state.at("layer1.0.conv1.weight").is_contiguous());
   EXPECT_EQ(state.count("layer3.1.bn2.running_mean"), 1u);
 
   const std::string data = prn::test::make_dataset(dir), bundle = dir.file("b.prn");
@@ -89,5 +93,7 @@ TEST(PretrainBackboneCli, BadOptionsAreNamedAndNothingIsWritten) {
   fails("--textures '" + textures + "' --exclude .png --out '" + weights + "'", "0 left of 3 after --exclude");
   fails("--textures '" + textures + "' --crop 8 --out '" + weights + "'", "--crop");
   fails("--textures '" + textures + "' --bogus --out '" + weights + "'", "unknown option '--bogus'");
+  fails("--textures '" + textures + "' --precision fp16 --out '" + weights + "'",
+        "--precision: expected auto, fp32 or bf16, got 'fp16'");
   EXPECT_FALSE(std::filesystem::exists(weights));
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "prn/encoder.h"
+#include "prn/mixed_precision.h"
 
 #include <torch/torch.h>
 
@@ -21,6 +22,10 @@ struct EncoderPretrainingOptions {
   double lr = 2e-3;            // AdamW, cosine decay to 0 over the steps
   double weight_decay = 1e-4;  // AdamW's decoupled decay
   uint64_t seed = 0;           // the classifier's initialisation
+  // bf16: the forward pass under autocast (the convolutions in bfloat16; the
+  // weights, their gradients, the optimiser state and the loss stay float32).
+  // On a CPU with native bfloat16 (AVX-512 BF16 / AMX) about 2-3x faster.
+  Precision precision = Precision::Float32;
 };
 
 struct PretrainingStep {
@@ -35,7 +40,8 @@ struct PretrainingStep {
 // (B) int64 in [0, classes). Afterwards the encoder is frozen again
 // (set_trainable(false)) and the classifier is discarded. on_step(step, info)
 // after every step (1-based); returning false stops early. Returns the steps
-// done. Throws prn::Error on bad options, a malformed batch or a non-finite loss.
+// done. Throws prn::Error on bad options (fp16 off CUDA), a malformed batch or
+// a non-finite loss.
 int64_t pretrain_encoder(EncoderImpl &encoder, int64_t classes,
                          const std::function<std::pair<torch::Tensor, torch::Tensor>(int64_t)> &next_batch,
                          const EncoderPretrainingOptions &options,

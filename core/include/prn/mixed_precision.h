@@ -17,6 +17,10 @@ const char *precision_name(Precision p);
 // Throws prn::Error when `p` cannot run on `device` (fp16 needs CUDA; bf16 runs
 // on CUDA and on the CPU).
 void check_precision(Precision p, const torch::Device &device);
+// Whether this CPU computes bfloat16 natively (the avx512_bf16 or amx_bf16 flag
+// in /proc/cpuinfo), where bf16 autocast is a speed-up rather than an emulation.
+// False where /proc/cpuinfo cannot be read.
+bool cpu_has_native_bf16();
 
 // Autocast to the precision's dtype on `device` while alive (nothing for fp32).
 class AutocastGuard {
