@@ -16,9 +16,10 @@
 #   scripts/demo.sh [--out DIR] [--steps N] [--retrain] [--backbone FILE]
 #
 # Outputs in out/demo (printed at the end). A second run reuses the dataset, the
-# pretrained encoder and the bundle (--retrain trains the bundle again). On 2
-# cores, when built: about 9 minutes of encoder pretraining (first run only,
-# skipped with --backbone), 4 of PRN training, less than 1 for the line.
+# pretrained encoder and the bundle (--retrain trains the bundle again, as does
+# another --backbone). On 2 cores, when built: about 9 minutes of encoder
+# pretraining (first run only, skipped with --backbone), 4 of PRN training, less
+# than 1 for the line.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -34,7 +35,7 @@ while [ $# -gt 0 ]; do
     --steps) steps="$2"; shift 2 ;;
     --retrain) retrain=1; shift ;;
     --backbone) backbone="$(realpath -m "$2")"; shift 2 ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "demo: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -71,6 +72,14 @@ if [ -z "$backbone" ]; then
 fi
 
 bundle="$out/paper.prn"
+# Which encoder file the bundle was trained on: another --backbone (or a new
+# pretraining) trains the bundle again.
+stamp="$bundle.backbone"
+encoder_id="$(realpath "$backbone") $(stat -c '%s %Y' "$backbone")"
+if [ -f "$bundle" ] && [ "$retrain" = 0 ] && [ "$(cat "$stamp" 2>/dev/null)" != "$encoder_id" ]; then
+  say "the bundle was trained on another encoder than $backbone: training it again"
+  retrain=1
+fi
 if [ ! -f "$bundle" ] || [ "$retrain" = 1 ]; then
   say "training the light PRN on the CPU ($steps steps; progress below)"
   # lr 1e-3: the paper's 1e-4 is for 700 epochs of batch 64; a few hundred small
@@ -79,6 +88,7 @@ if [ ! -f "$bundle" ] || [ "$retrain" = 1 ]; then
   # docs/training.md).
   "$build/train-cli/prn-train" --data "$out/data/paper" --out "$bundle" --config light \
     --steps "$steps" --batch 8,6,2 --lr 1e-3 --seed 1 --backbone "$backbone" --log-dir "$out/train"
+  printf '%s\n' "$encoder_id" >"$stamp"
 fi
 
 export GST_PLUGIN_PATH="$build/gst-plugin/anomaly:$build/gst-plugin/line:$build/gst-plugin/sim${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"

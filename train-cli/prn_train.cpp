@@ -201,6 +201,8 @@ int run(const prn::train::TrainParams &p) {
                                                                : std::string(" foreground ") + prn::train::foreground_name(p.foreground))},
                                             {"prototypes", std::to_string(model->num_prototypes())},
                                             {"optimizer", prn::weight_decay_name(p.optimizer)}};
+  if (p.lr_schedule != prn::LrSchedule::Constant) // (checkpoints of constant-rate runs predate the option)
+    run_id["lr_schedule"] = prn::lr_schedule_name(p.lr_schedule);
   if (lead)
     fs::create_directories(p.log_dir);
   const std::string ckpt = p.log_dir + "/checkpoint.ckpt";
@@ -232,6 +234,7 @@ int run(const prn::train::TrainParams &p) {
   bool interrupted = false; // decided together after each step (a rank alone must not skip a collective)
   for (; step < total && !interrupted && (p.stop_after <= 0 || step - start < p.stop_after); ++step) {
     auto batch = queue.next();
+    prn::set_lr(*optimizer, prn::scheduled_lr(p.lr_schedule, p.lr, step, total));
     auto l = prn::train_step(*model, *optimizer, batch.images.to(device), batch.masks.to(device), precision, &scaler,
                              group.get());
     // A signal on any rank stops all of them after this same step.
@@ -298,6 +301,7 @@ int run(const prn::train::TrainParams &p) {
                                    : p.adapt_steps > 0 ? "random (seeded), adapted " + std::to_string(p.adapt_steps) + " steps"
                                                        : "random (seeded)"},
                        {"optimizer", prn::weight_decay_name(p.optimizer)},
+                       {"lr_schedule", prn::lr_schedule_name(p.lr_schedule)},
                        {"created", when}};
   model->to(torch::kCPU);
   prn::save_bundle(p.out, bundle);

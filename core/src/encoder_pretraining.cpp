@@ -1,5 +1,6 @@
 #include "prn/encoder_pretraining.h"
 #include "prn/error.h"
+#include "prn/lr_schedule.h"
 
 #include <cmath>
 
@@ -57,10 +58,8 @@ int64_t pretrain_encoder(EncoderImpl &encoder, int64_t classes,
       PRN_CHECK(labels.min().item<int64_t>() >= 0 && labels.max().item<int64_t>() < classes,
                 "pretrain_encoder: expected labels in [0, ", classes, "), got [", labels.min().item<int64_t>(), ", ",
                 labels.max().item<int64_t>(), "]");
-      const double progress = static_cast<double>(step - 1) / static_cast<double>(o.steps);
-      const double lr = 0.5 * o.lr * (1 + std::cos(M_PI * progress));
-      for (auto &group : optimizer.param_groups())
-        static_cast<torch::optim::AdamWOptions &>(group.options()).lr(lr);
+      const double lr = scheduled_lr(LrSchedule::Cosine, o.lr, step - 1, o.steps);
+      set_lr(optimizer, lr);
       labels = labels.to(device);
       torch::Tensor logits;
       {

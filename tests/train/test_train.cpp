@@ -12,6 +12,8 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <csignal>
+#include <fstream>
+#include <iterator>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -233,6 +235,27 @@ TEST(TrainCli, ResumeContinuesExactlyWhereItStopped) {
             2);
 }
 
+TEST(TrainCli, CosineScheduleIsRecordedAndResumesExactly) {
+  ASSERT_FALSE(train_bin().empty());
+  prn::test::TempDir dir;
+  const std::string data = make_dataset(dir);
+  ASSERT_EQ(run(train_bin() + common_args(data, dir.file("constant.prn"))), 0);
+  ASSERT_EQ(run(train_bin() + " --lr-schedule cosine" + common_args(data, dir.file("full.prn"))), 0);
+  ASSERT_EQ(run(train_bin() + " --lr-schedule cosine --stop-after 2" + common_args(data, dir.file("split.prn"))), 130);
+  const std::string ckpt = dir.file("split-train/checkpoint.ckpt");
+  // Resumed without the schedule: another run, refused.
+  EXPECT_EQ(run(train_bin() + " --resume '" + ckpt + "'" + common_args(data, dir.file("split.prn"))), 2);
+  ASSERT_EQ(run(train_bin() + " --lr-schedule cosine --resume '" + ckpt + "'" + common_args(data, dir.file("split.prn"))),
+            0);
+  const auto constant = prn::load_bundle(dir.file("constant.prn"));
+  const auto full = prn::load_bundle(dir.file("full.prn"));
+  const auto split = prn::load_bundle(dir.file("split.prn"));
+  EXPECT_EQ(full.provenance.at("lr_schedule"), "cosine");
+  EXPECT_EQ(constant.provenance.at("lr_schedule"), "constant");
+  EXPECT_EQ(full.model_id, split.model_id) << "a resumed cosine run must end with the same weights";
+  EXPECT_NE(full.model_id, constant.model_id) << "the schedule must change the training";
+}
+
 TEST(TrainCli, SigintSavesACheckpointAndExitsCleanly) {
   ASSERT_FALSE(train_bin().empty());
   prn::test::TempDir dir;
@@ -290,6 +313,11 @@ TEST(TrainCli, BadOptionsAreNamed) {
   EXPECT_EQ(run(train_bin() + " --bogus > /dev/null 2>&1"), 2);
   EXPECT_EQ(run(train_bin() + " --data d --out x.prn --precision fp8 > /dev/null 2>&1"), 2);
   EXPECT_EQ(run(train_bin() + " --data d --out x.prn --foreground auto > /dev/null 2>&1"), 2);
+  const std::string err = dir.file("err.txt");
+  EXPECT_EQ(run(train_bin() + " --data d --out x.prn --lr-schedule linear > /dev/null 2> '" + err + "'"), 2);
+  std::ifstream in(err);
+  const std::string msg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(msg.find("option --lr-schedule: expected constant or cosine, got 'linear'"), std::string::npos) << msg;
 }
 
 TEST(TrainCli, MixedPrecisionBf16OnTheCpuAndFp16RefusedWithoutCuda) {

@@ -102,6 +102,9 @@ CheckpointInfo load_checkpoint(const std::string &path, PrnModelImpl &model, tor
     PRN_CHECK(it != info.run.end() && it->second == v, "checkpoint '", path, "' belongs to another run: its ", k,
               " is '", it == info.run.end() ? std::string("(none)") : it->second, "', this run's is '", v, "'");
   }
+  for (const auto &[k, v] : info.run) // a setting only the checkpoint's run had (e.g. --lr-schedule cosine)
+    PRN_CHECK(expected_run.count(k) != 0, "checkpoint '", path, "' belongs to another run: its ", k, " is '", v,
+              "', this run has none");
   torch::serialize::InputArchive model_archive, optim_archive;
   try {
     archive.read("model", model_archive);

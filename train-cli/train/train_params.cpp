@@ -46,6 +46,8 @@ void usage() {
       "  --steps N            a step count instead of epochs\n"
       "  --batch N,E,S        normal, extended, simulated images per batch (default 32,16,16)\n"
       "  --lr X --weight-decay X   Adam (default 1e-4, 1e-2)\n"
+      "  --lr-schedule S      constant (the paper's) | cosine: decay from --lr to 0 over the run; a short\n"
+      "                       high-rate run ends less at the mercy of its last steps (default constant)\n"
       "  --optimizer O        adamw (weight decay decoupled, default) | adam (weight decay as L2 in the\n"
       "                       gradient, torch.optim.Adam's; collapses short high-lr runs, docs/training.md)\n"
       "  --seed S             seed of everything (default 0)\n"
@@ -111,6 +113,12 @@ TrainParams parse_train_params(int argc, char **argv) {
     else if (a == "--lr") p.lr = args.real();
     else if (a == "--weight-decay") p.weight_decay = args.real();
     else if (a == "--optimizer") p.optimizer = prn::weight_decay_from_name(args.value());
+    else if (a == "--lr-schedule") {
+      const std::string v = args.value();
+      if (v != "constant" && v != "cosine")
+        throw prn::Error("option --lr-schedule: expected constant or cosine, got '" + v + "'");
+      p.lr_schedule = prn::lr_schedule_from_name(v);
+    }
     else if (a == "--holdout") p.holdout = args.real();
     else if (a == "--seed") p.seed = static_cast<uint64_t>(args.non_negative());
     else if (a == "--threads") p.threads = static_cast<int>(args.integer());

@@ -5,6 +5,7 @@
 #include "train/distributed.h"
 #include "train/foreground.h"
 
+#include "prn/lr_schedule.h"
 #include "prn/train_step.h"
 
 #include <cstdint>
@@ -25,6 +26,7 @@ struct TrainParams {
   std::vector<std::string> seen_kinds; // draw seen anomalies from these defect kinds only
   double lr = 1e-4, weight_decay = 1e-2, holdout = 0.1;
   prn::WeightDecay optimizer = prn::WeightDecay::Decoupled; // --optimizer adamw | adam
+  prn::LrSchedule lr_schedule = prn::LrSchedule::Constant;  // --lr-schedule constant | cosine
   uint64_t seed = 0;
   int threads = 0, workers = 2;
   int64_t checkpoint_every = 10; // epochs
