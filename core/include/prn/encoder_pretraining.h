@@ -38,9 +38,10 @@ struct PretrainingStep {
 // classifier on layer3's globally averaged features (256 -> classes), cross-entropy,
 // AdamW. next_batch(i) returns batch i: images (B, 3, S, S) in [0, 1] and labels
 // (B) int64 in [0, classes). Afterwards the encoder is frozen again
-// (set_trainable(false)) and the classifier is discarded. on_step(step, info)
+// (set_trainable(false)), its conv weights in the contiguous layout (training
+// runs channels-last), and the classifier is discarded. on_step(step, info)
 // after every step (1-based); returning false stops early. Returns the steps
-// done. Throws prn::Error on bad options (fp16 off CUDA), a malformed batch or
+// done. Throws prn::Error on bad options (fp16 among them), a malformed batch or
 // a non-finite loss.
 int64_t pretrain_encoder(EncoderImpl &encoder, int64_t classes,
                          const std::function<std::pair<torch::Tensor, torch::Tensor>(int64_t)> &next_batch,
