@@ -58,7 +58,7 @@ void usage(const char *argv0) {
               "  --lr X            AdamW learning rate, cosine decay to 0 (default %g)\n"
               "  --seed S          seed of the crops and the classifier (default 0)\n"
               "  --precision P     auto | fp32 | bf16: bf16 runs the forward pass under autocast (weights,\n"
-              "                    gradients and loss stay float32), 2-3x faster on a CPU with native\n"
+              "                    gradients and loss stay float32), about 1.9x faster on a CPU with native\n"
               "                    bfloat16; auto takes bf16 there (avx512_bf16/amx_bf16), else fp32 (default auto)\n"
               "  --threads N       intra-op threads (default: LibTorch's)\n",
               argv0, static_cast<long long>(prn::EncoderPretrainingOptions{}.steps),
