@@ -60,7 +60,11 @@ int run(const prn::train::TrainParams &p) {
   torch::Device device = prn::train::process_device(p.device, dist);
   PRN_CHECK(!device.is_cuda() || torch::cuda::is_available(), "--device ", p.device,
             ": LibTorch sees no CUDA device on this machine");
-  const prn::Precision precision = prn::precision_from_name(p.precision);
+  // auto: bf16 on a CPU that computes it natively, else fp32 (as prn-pretrain-backbone).
+  const prn::Precision precision =
+      p.precision == "auto" ? (device.is_cpu() && prn::cpu_has_native_bf16() ? prn::Precision::BFloat16
+                                                                             : prn::Precision::Float32)
+                            : prn::precision_from_name(p.precision);
   prn::check_precision(precision, device);
   prn::LossScaler scaler;
   std::shared_ptr<prn::train::ProcessGroup> group;
@@ -294,7 +298,7 @@ int run(const prn::train::TrainParams &p) {
   char when[64];
   std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
   bundle.provenance = {{"producer", "prn-train " PRN_VERSION}, {"libtorch", PRN_TORCH_VERSION},
-                       {"seed", std::to_string(p.seed)},         {"precision", p.precision},         {"dataset_hash", listing.listing_hash()},
+                       {"seed", std::to_string(p.seed)},         {"precision", prn::precision_name(precision)},         {"dataset_hash", listing.listing_hash()},
                        {"processes", std::to_string(dist.world_size)},
                        {"dataset_layout", listing.layout},       {"steps", std::to_string(total)},
                        {"backbone", !p.backbone.empty() ? fs::path(p.backbone).filename().string()

@@ -327,6 +327,10 @@ TEST(TrainCli, MixedPrecisionBf16OnTheCpuAndFp16RefusedWithoutCuda) {
   ASSERT_EQ(run(train_bin() + " --precision bf16" + common_args(data, dir.file("bf16.prn"))), 0);
   const prn::Bundle b = prn::load_bundle(dir.file("bf16.prn"));
   EXPECT_EQ(b.provenance.at("precision"), "bf16");
+  // auto: bf16 where this CPU computes it natively, else fp32; the bundle records which.
+  ASSERT_EQ(run(train_bin() + " --precision auto" + common_args(data, dir.file("auto.prn"))), 0);
+  EXPECT_EQ(prn::load_bundle(dir.file("auto.prn")).provenance.at("precision"),
+            prn::cpu_has_native_bf16() ? "bf16" : "fp32");
   if (!torch::cuda::is_available()) {
     EXPECT_EQ(run(train_bin() + " --precision fp16" + common_args(data, dir.file("fp16.prn"))), 2);
     EXPECT_FALSE(std::filesystem::exists(dir.file("fp16.prn")));

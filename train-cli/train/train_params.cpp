@@ -54,8 +54,9 @@ void usage() {
       "  --threads N          intra-op threads of the model (default: LibTorch's)\n"
       "  --workers N          batch-making threads (default 2)\n"
       "  --device D           cpu | cuda | cuda:N (default cpu)\n"
-      "  --precision P        fp32 | bf16 | fp16: mixed precision of the forward pass (autocast; the loss\n"
-      "                       stays float32; fp16 with dynamic loss scaling, CUDA only) (default fp32)\n"
+      "  --precision P        fp32 | bf16 | fp16 | auto: mixed precision of the forward pass (autocast; the\n"
+      "                       loss stays float32; fp16 with dynamic loss scaling, CUDA only; auto: bf16 on a\n"
+      "                       CPU with native bfloat16 (avx512_bf16/amx_bf16), else fp32) (default fp32)\n"
       "  --checkpoint-every N epochs between checkpoints (default 10)\n"
       "  --resume CKPT        continue a run exactly where its checkpoint stopped\n"
       "  --stop-after N       stop after N steps of this invocation, with a checkpoint (time-sliced training)\n"
@@ -124,7 +125,11 @@ TrainParams parse_train_params(int argc, char **argv) {
     else if (a == "--threads") p.threads = static_cast<int>(args.integer());
     else if (a == "--workers") p.workers = static_cast<int>(args.integer());
     else if (a == "--device") p.device = args.value();
-    else if (a == "--precision") p.precision = args.value();
+    else if (a == "--precision") {
+      p.precision = args.value();
+      if (p.precision != "auto" && p.precision != "fp32" && p.precision != "bf16" && p.precision != "fp16")
+        throw prn::Error("option --precision: expected fp32, bf16, fp16 or auto, got '" + p.precision + "'");
+    }
     else if (a == "--checkpoint-every") p.checkpoint_every = args.integer();
     else if (a == "--stop-after") p.stop_after = args.integer();
     else if (a == "--adapt-steps") p.adapt_steps = args.integer();
