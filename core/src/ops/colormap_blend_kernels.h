@@ -3,7 +3,7 @@
 
 #include "prn/ops/colormap_blend_core.h"
 
-#include <ATen/ATen.h>
+#include <ATen/core/Tensor.h>
 
 namespace prn::ops::detail {
 

@@ -1,7 +1,7 @@
 // Kernel entry points of the nearest-prototype residual op (internal).
 #pragma once
 
-#include <ATen/ATen.h>
+#include <ATen/core/Tensor.h>
 
 namespace prn::ops::detail {
 

@@ -3,7 +3,7 @@
 // are written in place.
 #pragma once
 
-#include <ATen/ATen.h>
+#include <ATen/core/Tensor.h>
 
 namespace prn::ops::detail {
 

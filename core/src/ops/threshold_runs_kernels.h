@@ -1,7 +1,7 @@
 // Kernel entry points of the threshold_runs op (internal).
 #pragma once
 
-#include <ATen/ATen.h>
+#include <ATen/core/Tensor.h>
 
 #include <tuple>
 

@@ -2,7 +2,7 @@
 // and contiguous; rows (R, pitch) uint8, origins (N, 2) int64.
 #pragma once
 
-#include <ATen/ATen.h>
+#include <ATen/core/Tensor.h>
 
 #include <cstdint>
 

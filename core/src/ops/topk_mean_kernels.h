@@ -1,7 +1,7 @@
 // Kernel entry points of the topk_mean op (internal).
 #pragma once
 
-#include <ATen/ATen.h>
+#include <ATen/core/Tensor.h>
 
 #include <cstdint>
 

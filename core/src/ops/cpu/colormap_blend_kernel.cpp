@@ -2,6 +2,8 @@
 // prn/ops/colormap_blend_core.h, the code prnoverlay runs too.
 #include "../colormap_blend_kernels.h"
 
+#include <ATen/ATen.h>
+
 namespace prn::ops::detail {
 
 void colormap_blend_cpu(const PackedFrame &frame, const HeatmapView &heat, const BlendStyle &style) {

@@ -1,6 +1,7 @@
 // CPU kernels of the nearest-prototype residual op.
 #include "../nearest_residual_kernels.h"
 
+#include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
 namespace prn::ops::detail {

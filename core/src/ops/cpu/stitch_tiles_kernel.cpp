@@ -3,6 +3,7 @@
 #include "../resize_math.h"
 #include "../stitch_tiles_kernels.h"
 
+#include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
 #include <algorithm>

@@ -1,6 +1,8 @@
 // CPU kernel of the threshold_runs op: one scan of each row.
 #include "../threshold_runs_kernels.h"
 
+#include <ATen/ATen.h>
+
 #include <algorithm>
 #include <vector>
 

@@ -3,6 +3,7 @@
 #include "../resize_math.h"
 #include "../tiles_from_rows_kernels.h"
 
+#include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
 #include <array>

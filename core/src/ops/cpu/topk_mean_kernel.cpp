@@ -2,6 +2,7 @@
 // std::nth_element, then the sum above it plus the ties, in double.
 #include "../topk_mean_kernels.h"
 
+#include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
 #include <algorithm>

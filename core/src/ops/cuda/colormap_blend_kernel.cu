@@ -3,8 +3,9 @@
 // the current stream under a device guard.
 #include "../colormap_blend_kernels.h"
 
-#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
 
 #include <cstring>
 
@@ -56,7 +57,7 @@ void colormap_blend_cuda(const PackedFrame &frame, const HeatmapView &heat, cons
   for (int i = 0; i < 256; i++)
     tables.weight[i] = blend_weight(style.alpha, i);
   const int64_t blocks = std::min<int64_t>((total + kThreads - 1) / kThreads, 65535);
-  auto stream = at::cuda::getCurrentCUDAStream();
+  auto stream = c10::cuda::getCurrentCUDAStream();
   colormap_blend_kernel<<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(
       frame, heat, style.min_score, 1.0 - style.min_score, tables);
   C10_CUDA_KERNEL_LAUNCH_CHECK();

@@ -2,8 +2,11 @@
 // under a device guard.
 #include "../nearest_residual_kernels.h"
 
-#include <ATen/cuda/CUDAContext.h>
+#include <ATen/ops/empty.h>
+#include <ATen/ops/empty_like.h>
+#include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
 
 namespace prn::ops::detail {
 namespace {
@@ -56,7 +59,7 @@ at::Tensor prototype_distances_cuda(const at::Tensor &features, const at::Tensor
   auto out = at::empty({B, K}, features.options());
   if (B * K == 0)
     return out;
-  auto stream = at::cuda::getCurrentCUDAStream();
+  auto stream = c10::cuda::getCurrentCUDAStream();
   distances_kernel<<<static_cast<unsigned>(B * K), kThreads, 0, stream>>>(x.data_ptr<float>(), p.data_ptr<float>(),
                                                                           out.data_ptr<float>(), K, D);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
@@ -75,7 +78,7 @@ at::Tensor gathered_residual_cuda(const at::Tensor &features, const at::Tensor &
   if (total == 0)
     return out;
   const int64_t blocks = std::min<int64_t>((total + kThreads - 1) / kThreads, 65535);
-  auto stream = at::cuda::getCurrentCUDAStream();
+  auto stream = c10::cuda::getCurrentCUDAStream();
   residual_kernel<<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(
       x.data_ptr<float>(), p.data_ptr<float>(), idx.data_ptr<int64_t>(), out.data_ptr<float>(), total, D);
   C10_CUDA_KERNEL_LAUNCH_CHECK();

@@ -4,9 +4,9 @@
 #include "../resize_math.h"
 #include "../stitch_tiles_kernels.h"
 
-#include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
 
 #include <algorithm>
 
@@ -44,7 +44,7 @@ void stitch_tiles_cuda(const at::Tensor &maps, const at::Tensor &origins, const 
   c10::cuda::CUDAGuard guard(maps.device());
   const int64_t total = acc.size(0) * acc.size(1);
   const unsigned blocks = static_cast<unsigned>(std::min<int64_t>((total + kThreads - 1) / kThreads, 65535));
-  stitch_kernel<<<blocks, kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
+  stitch_kernel<<<blocks, kThreads, 0, c10::cuda::getCurrentCUDAStream()>>>(
       maps.data_ptr<float>(), origins.data_ptr<int64_t>(), maps.size(0), maps.size(2), window.data_ptr<float>(),
       window.size(0), resize_scale(maps.size(2), window.size(0)), acc.data_ptr<float>(), acc.stride(0),
       acc.stride(1), weight.data_ptr<float>(), weight.stride(0), weight.stride(1), acc.size(0), acc.size(1));

@@ -9,8 +9,11 @@
 //      its chunk if need be) for x1 and the peak.
 #include "../threshold_runs_kernels.h"
 
-#include <ATen/cuda/CUDAContext.h>
+#include <ATen/TensorOperators.h>
+#include <ATen/ops/empty.h>
+#include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
 
 namespace prn::ops::detail {
 namespace {
@@ -97,7 +100,7 @@ std::tuple<at::Tensor, at::Tensor> threshold_runs_cuda(const at::Tensor &rows, f
   if (n == 0 || W == 0)
     return {at::empty({0, 3}, long_opts), at::empty({0}, rows.options())};
   TORCH_CHECK(n <= 0x7fffffff, "threshold_runs: expected at most 2^31 - 1 rows on CUDA, got ", n);
-  auto stream = at::cuda::getCurrentCUDAStream();
+  auto stream = c10::cuda::getCurrentCUDAStream();
   at::Tensor counts = at::empty({n}, long_opts);
   count_runs<<<static_cast<unsigned>(n), kThreads, 0, stream>>>(rows.data_ptr<float>(), W, threshold,
                                                                  counts.data_ptr<int64_t>());

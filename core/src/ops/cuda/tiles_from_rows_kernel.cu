@@ -4,9 +4,10 @@
 #include "../resize_math.h"
 #include "../tiles_from_rows_kernels.h"
 
-#include <ATen/cuda/CUDAContext.h>
+#include <ATen/ops/empty.h>
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
 
 #include <algorithm>
 
@@ -67,7 +68,7 @@ __global__ void tiles_kernel(const uint8_t *__restrict__ src, int64_t R, int64_t
 at::Tensor tiles_from_rows_cuda(const at::Tensor &rows, const PackedLayout &layout, int64_t width,
                                 const at::Tensor &origins, int64_t tile, int64_t size) {
   c10::cuda::CUDAGuard guard(rows.device());
-  auto stream = at::cuda::getCurrentCUDAStream();
+  auto stream = c10::cuda::getCurrentCUDAStream();
   const int64_t N = origins.size(0), S = size;
   const AaParams p = aa_params(tile, S);
   auto weights = at::empty({S, p.max_taps}, rows.options().dtype(at::kFloat));

@@ -5,8 +5,10 @@
 // up the rest of k. On the current stream under a device guard.
 #include "../topk_mean_kernels.h"
 
-#include <ATen/cuda/CUDAContext.h>
+#include <ATen/ops/empty.h>
+#include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
 
 namespace prn::ops::detail {
 namespace {
@@ -90,7 +92,7 @@ at::Tensor topk_mean_cuda(const at::Tensor &flat, int64_t k) {
   const int64_t B = flat.size(0), N = flat.size(1);
   auto out = at::empty({B}, flat.options());
   TORCH_CHECK(B <= 0x7fffffff, "topk_mean: expected at most 2^31 - 1 maps on CUDA, got ", B);
-  auto stream = at::cuda::getCurrentCUDAStream();
+  auto stream = c10::cuda::getCurrentCUDAStream();
   topk_mean_kernel<<<static_cast<unsigned>(B), kThreads, 0, stream>>>(flat.data_ptr<float>(), out.data_ptr<float>(),
                                                                        N, k);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
