@@ -27,6 +27,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -49,6 +50,8 @@ struct EvalParams {
   int threads = 0;
   double fpr_limit = 0.3;
   bool save_maps = false;
+  // Map smoothing sigma replacing the bundle's (prn::smooth_maps); unset: the bundle's.
+  std::optional<double> map_sigma;
   // Defect kinds evaluated besides the normal images; empty: all. "unseen":
   // the kinds none of the bundle's seen anomalies come from.
   std::vector<std::string> kinds;
@@ -72,6 +75,8 @@ void usage(const char *argv0) {
       "  --fpr-limit X     FPR limit of AUPRO, in (0, 1] (default 0.3)\n"
       "  --kinds LIST      evaluate the normal images and these defect kinds only (comma-separated);\n"
       "                    'unseen': the kinds none of the bundle's seen anomalies come from\n"
+      "  --map-sigma S     smooth the anomaly maps with a Gaussian of S pixels instead of the bundle's\n"
+      "                    own setting (0: none); the metrics and maps.bin use the smoothed maps\n"
       "  --save-maps       also write OUT/<category>/maps.bin, the anomaly maps (N,1,S,S) as int32 ndim,\n"
       "                    int64 dims, float32 data, in the order of scores.csv\n",
       argv0, argv0);
@@ -112,6 +117,8 @@ EvalParams parse(int argc, char **argv) {
       p.fpr_limit = args.real_in(0, 1, /*open_lo=*/true);
     } else if (a == "--kinds") {
       p.kinds = args.list();
+    } else if (a == "--map-sigma") {
+      p.map_sigma = args.real();
     } else if (a == "--save-maps") {
       p.save_maps = true;
     } else {
@@ -204,6 +211,13 @@ std::set<std::string> kinds_to_evaluate(const std::vector<std::string> &wanted,
 prn::cli::MetricRow evaluate(const EvalParams &p, const EvalCase &c, std::set<std::string> &dirs,
                              const torch::Device &device) {
   prn::Bundle b = prn::load_bundle(c.bundle);
+  if (p.map_sigma) {
+    try {
+      b.model->set_map_sigma(*p.map_sigma);
+    } catch (const prn::Error &e) {
+      throw prn::Error("option --map-sigma, bundle '" + c.bundle + "': " + e.what());
+    }
+  }
   auto listing = prn::data::read_category(c.data, p.layout);
   // Output folder: the category name, made unique over the cases.
   std::string dir_name = safe_name(listing.category);

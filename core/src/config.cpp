@@ -3,6 +3,7 @@
 #include "internal/text_number.h"
 #include "prn/error.h"
 
+#include <cmath>
 #include <sstream>
 
 namespace prn {
@@ -53,6 +54,8 @@ void ModelConfig::validate() const {
   PRN_CHECK(focal_gamma >= 0, "model config '", name, "': focal_gamma must be >= 0, got ", focal_gamma);
   PRN_CHECK(loss_lambda >= 0, "model config '", name, "': loss_lambda must be >= 0, got ", loss_lambda);
   PRN_CHECK(top_k >= 1, "model config '", name, "': top_k must be >= 1, got ", top_k);
+  PRN_CHECK(std::isfinite(map_sigma) && map_sigma >= 0 && map_sigma <= input_size, "model config '", name,
+            "': map_sigma must be in [0, input_size] pixels, got ", map_sigma);
   PRN_CHECK(prototype_ratio > 0 && prototype_ratio <= 1, "model config '", name,
             "': prototype_ratio must be in (0, 1], got ", prototype_ratio);
   PRN_CHECK(num_prototypes >= 0, "model config '", name, "': num_prototypes must be >= 0, got ", num_prototypes);
@@ -100,7 +103,7 @@ int64_t to_int(const std::string &key, const std::string &text) {
 } // namespace
 
 std::map<std::string, std::string> ModelConfig::to_map() const {
-  return {
+  std::map<std::string, std::string> m{
       {"name", name},
       {"input_size", std::to_string(input_size)},
       {"channels", join({channels[0], channels[1], channels[2]})},
@@ -115,6 +118,10 @@ std::map<std::string, std::string> ModelConfig::to_map() const {
       {"num_prototypes", std::to_string(num_prototypes)},
       {"kmeans_max_iter", std::to_string(kmeans_max_iter)},
   };
+  // Written only when set: files without smoothing stay as they were (same bytes, same model id).
+  if (map_sigma != 0)
+    m["map_sigma"] = detail::format_number(map_sigma);
+  return m;
 }
 
 ModelConfig ModelConfig::from_map(const std::map<std::string, std::string> &m) {
@@ -150,6 +157,8 @@ ModelConfig ModelConfig::from_map(const std::map<std::string, std::string> &m) {
     c.prototype_ratio = to_double("prototype_ratio", *v);
   if (auto v = get("num_prototypes"))
     c.num_prototypes = to_int("num_prototypes", *v);
+  if (auto v = get("map_sigma"))
+    c.map_sigma = to_double("map_sigma", *v);
   if (auto v = get("kmeans_max_iter"))
     c.kmeans_max_iter = to_int("kmeans_max_iter", *v);
   c.validate();

@@ -5,6 +5,7 @@
 #include "prn/conv_bn_fold.h"
 #include "prn/error.h"
 #include "prn/ops/nearest_residual.h"
+#include "prn/postprocess.h"
 #include "prn/prototypes.h"
 
 #include <cmath>
@@ -176,9 +177,17 @@ torch::Tensor PrnModelImpl::forward(const torch::Tensor &images) { return run(im
 
 ForwardTrace PrnModelImpl::trace(const torch::Tensor &images) { return run(images, true); }
 
+void PrnModelImpl::set_map_sigma(double sigma) {
+  ModelConfig c = config_;
+  c.map_sigma = sigma;
+  c.validate();
+  config_ = c;
+}
+
 torch::Tensor PrnModelImpl::anomaly_map(const torch::Tensor &images) {
   torch::NoGradGuard no_grad;
-  return torch::sigmoid(forward(images));
+  auto maps = torch::sigmoid(forward(images));
+  return config_.map_sigma > 0 ? smooth_maps(maps, config_.map_sigma) : maps;
 }
 
 std::vector<torch::Tensor> PrnModelImpl::trainable_parameters() {

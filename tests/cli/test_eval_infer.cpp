@@ -285,6 +285,39 @@ TEST_F(EvalInfer, EvalSeveralCasesGetTheirOwnFoldersAndAMean) {
   EXPECT_FALSE(fs::exists(out.file("tex/overlays.png")));
 }
 
+// --map-sigma: the maps scored (and saved) are the bundle's maps smoothed by
+// prn::smooth_maps; sigma 0 leaves them as they are.
+TEST_F(EvalInfer, EvalMapSigmaScoresTheSmoothedMaps) {
+  TempDir out;
+  const std::string common = " --bundle '" + bundle_ + "' --data '" + data_ + "' --overlays 0 --threads 1 --save-maps";
+  for (const char *sigma : {"0", "2"}) {
+    const auto r = run(eval_bin() + common + " --map-sigma " + sigma + " --out '" + out.file(sigma) + "'", out);
+    ASSERT_EQ(r.rc, 0) << r.out << r.err;
+  }
+  const auto plain = prn::test::read_bin(out.file("0/tex/maps.bin"));
+  const auto smooth = prn::test::read_bin(out.file("2/tex/maps.bin"));
+  ASSERT_EQ(plain.sizes(), smooth.sizes());
+  EXPECT_GT((plain - smooth).abs().max().item<double>(), 1e-3); // it did smooth
+  EXPECT_LT((prn::smooth_maps(plain, 2.0) - smooth).abs().max().item<double>(), 1e-5);
+  const auto j = read_json(out.file("2/metrics.json"));
+  EXPECT_NEAR(num(j, "cases.0.pixel_auroc"), prn::auroc(smooth, [&] {
+                std::vector<torch::Tensor> masks;
+                std::istringstream lines(read_text(out.file("2/tex/scores.csv")));
+                std::string line;
+                std::getline(lines, line);
+                while (std::getline(lines, line)) {
+                  const std::string rel = line.substr(0, line.find(','));
+                  std::string mask;
+                  for (const auto &s : prn::data::read_category(data_).test)
+                    if (fs::path(s.image_path).lexically_relative(data_).generic_string() == rel)
+                      mask = s.mask_path;
+                  masks.push_back(prn::data::load_mask(mask, S));
+                }
+                return torch::stack(masks);
+              }()),
+              1e-6);
+}
+
 // --kinds: normal images plus the chosen defect kinds; "unseen" = the kinds the
 // bundle's seen anomalies (here one hole) do not come from, i.e. spot.
 TEST_F(EvalInfer, EvalKindsSelectsDefectKindsAndUnseenLeavesTheSeenKindOut) {
@@ -407,6 +440,7 @@ TEST_F(EvalInfer, BadInputFailsNamingTheProblem) {
       {eval_bin() + b + " --data '" + data_ + "' --batch 0", "--batch"},
       {eval_bin() + b, "--data"},
       {eval_bin() + b + " --data '" + data_ + "' --kinds dent --out '" + t.file("o") + "'", "'dent' is not a defect kind"},
+      {eval_bin() + b + " --data '" + data_ + "' --map-sigma -1 --out '" + t.file("o") + "'", "map_sigma"},
       {infer_bin() + " --bundle '" + t.file("missing.prn") + "' '" + data_ + "'", "missing.prn"},
       {infer_bin() + " --bundle '" + t.file("corrupt.prn") + "' --out '" + t.file("o") + "' '" + data_ + "'",
        "corrupt.prn"},

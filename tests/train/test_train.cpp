@@ -256,6 +256,30 @@ TEST(TrainCli, CosineScheduleIsRecordedAndResumesExactly) {
   EXPECT_NE(full.model_id, constant.model_id) << "the schedule must change the training";
 }
 
+// --map-sigma is post-processing: the same weights, recorded in the bundle's
+// config, and the thresholds calibrated on the smoothed maps.
+TEST(TrainCli, MapSigmaIsRecordedAndCalibratesOnSmoothedMaps) {
+  ASSERT_FALSE(train_bin().empty());
+  prn::test::TempDir dir;
+  const std::string data = make_dataset(dir);
+  ASSERT_EQ(run(train_bin() + common_args(data, dir.file("plain.prn"))), 0);
+  ASSERT_EQ(run(train_bin() + " --map-sigma 2" + common_args(data, dir.file("smooth.prn"))), 0);
+  const auto plain = prn::load_bundle(dir.file("plain.prn"));
+  const auto smooth = prn::load_bundle(dir.file("smooth.prn"));
+  EXPECT_EQ(plain.model->config().map_sigma, 0.0);
+  EXPECT_EQ(smooth.model->config().map_sigma, 2.0);
+  EXPECT_EQ(plain.model_id, smooth.model_id) << "smoothing must not change the training";
+  EXPECT_LT(smooth.calibration.pixel_threshold, plain.calibration.pixel_threshold)
+      << "the 0.999 quantile of smoothed normal maps lies below the raw one";
+  const std::string err = dir.file("err.txt");
+  EXPECT_EQ(run(train_bin() + " --data d --out x.prn --config light --map-sigma -1 > /dev/null 2> '" + err + "'"), 2);
+  std::ifstream in(err);
+  const std::string msg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(msg.find("option --map-sigma"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("sigma >= 0"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("got -1"), std::string::npos) << msg;
+}
+
 TEST(TrainCli, SigintSavesACheckpointAndExitsCleanly) {
   ASSERT_FALSE(train_bin().empty());
   prn::test::TempDir dir;

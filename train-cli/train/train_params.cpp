@@ -4,6 +4,7 @@
 
 #include "prn/error.h"
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -34,6 +35,10 @@ void usage() {
       "                       their masks) as a PNG grid to check by eye, and exit without training\n"
       "model:\n"
       "  --config C           paper | light (default paper)\n"
+      "  --map-sigma S        smooth the anomaly map with a Gaussian of S pixels (of the model input)\n"
+      "                       before scoring, calibration and regions; recorded in the bundle, so\n"
+      "                       prn-eval, prn-infer and the element do the same (default 0: none; 4 is\n"
+      "                       what anomalib uses; docs/training.md)\n"
       "  --backbone FILE      torchvision resnet18 weights (strongly advised), or without them a file\n"
       "                       from prn-pretrain-backbone (texture-pretrained); without: a random encoder\n"
       "                       (see --adapt-steps)\n"
@@ -84,6 +89,7 @@ TrainParams parse_train_params(int argc, char **argv) {
     else if (a == "--out") p.out = args.value();
     else if (a == "--log-dir") p.log_dir = args.value();
     else if (a == "--config") p.config = args.value();
+    else if (a == "--map-sigma") p.map_sigma = args.real();
     else if (a == "--epochs") p.epochs = args.integer();
     else if (a == "--steps") p.steps = args.integer();
     else if (a == "--batch") {
@@ -151,6 +157,8 @@ TrainParams parse_train_params(int argc, char **argv) {
   PRN_CHECK(p.holdout > 0 && p.holdout < 1, "--holdout: expected a share in (0, 1), got ", p.holdout);
   PRN_CHECK(p.recipe.normal_fill >= 0 && p.recipe.normal_fill <= 1, "--normal-fill: expected a share in [0, 1], got ",
             p.recipe.normal_fill);
+  PRN_CHECK(std::isfinite(p.map_sigma) && p.map_sigma >= 0,
+            "option --map-sigma: expected a Gaussian sigma >= 0 in pixels (0: no smoothing), got ", p.map_sigma);
   PRN_CHECK(p.workers >= 1, "--workers: expected >= 1, got ", p.workers);
   PRN_CHECK(p.checkpoint_every >= 1, "--checkpoint-every: expected >= 1, got ", p.checkpoint_every);
   PRN_CHECK(p.adapt_steps >= -1, "--adapt-steps: expected >= 0, got ", p.adapt_steps);

@@ -17,6 +17,7 @@ namespace prn::train {
 struct TrainParams {
   std::string data, layout = "auto", out, log_dir;
   std::string config = "paper";
+  double map_sigma = 0; // --map-sigma: Gaussian smoothing of the anomaly map, recorded in the bundle
   int64_t epochs = 700, steps = 0;
   prn::train::BatchRecipe recipe;
   prn::train::Foreground foreground = prn::train::Foreground::None; // --foreground

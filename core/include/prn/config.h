@@ -37,6 +37,9 @@ struct ModelConfig {
   double loss_lambda = 5.0;
   // Image score = mean of the top_k pixel scores.
   int64_t top_k = 100;
+  // Gaussian smoothing of the anomaly map before any scoring (prn::smooth_maps),
+  // sigma in pixels of the model input; 0: none (the paper's map as it is).
+  double map_sigma = 0.0;
   // Prototypes per scale = max(1, round(prototype_ratio * normal images)),
   // unless num_prototypes > 0 fixes it.
   double prototype_ratio = 0.1;

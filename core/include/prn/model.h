@@ -37,6 +37,9 @@ public:
   explicit PrnModelImpl(ModelConfig config, uint64_t seed = 0);
 
   const ModelConfig &config() const { return config_; }
+  // Changes the map smoothing only (post-processing: the network stays as it
+  // is). Throws prn::Error on a sigma outside [0, input_size].
+  void set_map_sigma(double sigma);
   Encoder &encoder() { return encoder_; }
 
   // Re-initialises every trainable weight (and the encoder) from a seed.
@@ -61,7 +64,8 @@ public:
   // autograd always runs the plain modules.
   torch::Tensor forward(const torch::Tensor &images);
   ForwardTrace trace(const torch::Tensor &images);
-  // sigmoid(logits) without autograd: pixel anomaly scores in [0, 1].
+  // sigmoid(logits) without autograd: pixel anomaly scores in [0, 1], smoothed
+  // by prn::smooth_maps when config().map_sigma > 0.
   torch::Tensor anomaly_map(const torch::Tensor &images);
 
   // The parameters an optimiser updates (everything but the encoder).
