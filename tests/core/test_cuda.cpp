@@ -27,13 +27,9 @@ TEST(Cuda, NearestResidualKernelMatchesCpu) {
 TEST(Cuda, ModelForwardMatchesCpu) {
   if (!have_cuda())
     GTEST_SKIP() << "no CUDA device";
-  auto c = prn::ModelConfig::light();
-  c.num_prototypes = 2;
-  prn::PrnModel model(c, 3);
-  prn::SyntheticTextures gen(c.input_size, 3);
-  model->fit_prototypes(gen.normal_images(4), 3);
+  auto model = prn::test::fitted_light_model(3);
   model->eval();
-  auto x = gen.normal_images(2);
+  auto x = prn::SyntheticTextures(model->config().input_size, 5).normal_images(2);
   auto cpu = model->anomaly_map(x);
   model->to(torch::kCUDA);
   auto gpu = model->anomaly_map(x.cuda());

@@ -22,14 +22,7 @@ namespace nn = torch::nn;
 
 constexpr double kTolerance = 1e-4;
 
-PrnModel fitted_light(uint64_t seed) {
-  auto c = ModelConfig::light();
-  c.num_prototypes = 3;
-  PrnModel model(c, seed);
-  prn::SyntheticTextures gen(c.input_size, seed);
-  model->fit_prototypes(gen.normal_images(6), seed);
-  return model;
-}
+PrnModel fitted_light(uint64_t seed) { return prn::test::fitted_light_model(seed, 3, 6); }
 
 // Moves every BatchNorm outside the encoder off its initial 0 / 1 statistics
 // and unit affine map, so a fold that ignored any of them would show.

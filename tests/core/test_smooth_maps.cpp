@@ -104,13 +104,9 @@ TEST(MapSigma, RecordedOnlyWhenSetAndValidated) {
 }
 
 TEST(MapSigma, AnomalyMapIsTheSmoothedSigmoid) {
-  auto c = prn::ModelConfig::light();
-  c.num_prototypes = 2;
-  prn::PrnModel model(c, 1);
-  prn::SyntheticTextures gen(c.input_size, 1);
-  model->fit_prototypes(gen.normal_images(4), 1);
+  auto model = prn::test::fitted_light_model(1);
   model->eval();
-  auto images = gen.normal_images(2);
+  auto images = prn::SyntheticTextures(model->config().input_size, 5).normal_images(2);
   auto plain = model->anomaly_map(images);
   model->set_map_sigma(3.0);
   EXPECT_EQ(model->config().map_sigma, 3.0);

@@ -2,6 +2,8 @@
 #pragma once
 
 #include "prn/error.h"
+#include "prn/model.h"
+#include "prn/synthetic.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -12,6 +14,17 @@
 #include <string>
 
 namespace prn::test {
+
+// A light-configuration model with `prototypes` prototypes per scale fitted on
+// `normals` synthetic normal images, weights and images all from `seed`.
+inline prn::PrnModel fitted_light_model(uint64_t seed, int64_t prototypes = 2, int64_t normals = 4) {
+  auto c = prn::ModelConfig::light();
+  c.num_prototypes = prototypes;
+  prn::PrnModel model(c, seed);
+  prn::SyntheticTextures gen(c.input_size, seed);
+  model->fit_prototypes(gen.normal_images(normals), seed);
+  return model;
+}
 
 // Runs statement, expects prn::Error whose message contains every given piece.
 #define EXPECT_PRN_ERROR(statement, ...)                                                                               \
