@@ -260,12 +260,15 @@ TEST(TrainCli, TwoProcessesEndWithTheWeightsOfOne) {
   // biases, to which softmax is invariant) moves by +-lr at random: single
   // tensors drift apart (measured: up to 2x for the key biases, 1e-2 for
   // BatchNorm running statistics after 4 steps; the median tensor 1.4e-6
-  // relative), and the losses of later steps by ~5e-4 relative. The bounds:
-  // median tensor 1e-4, later losses 3e-3, thresholds 3e-3.
+  // relative), and the losses of later steps by ~5e-4 relative. How far the
+  // median tensor drifts depends on the CPU's kernels: 1.4e-6 on an Intel Xeon
+  // (AMX), 5.9e-4 on an AMD EPYC (measured 2026-11-30, the same on every run),
+  // where the first step's loss still agrees to 1e-5. The bounds: median
+  // tensor 2e-3, later losses 3e-3, thresholds 3e-3.
   const auto d = weight_difference(*one.model, *two.model);
   std::printf("1 vs 2 processes: relative weight difference: median %.3g, largest %.3g (%s)\n", d.median, d.worst,
               d.where.c_str());
-  EXPECT_LT(d.median, 1e-4) << "largest: " << d.where;
+  EXPECT_LT(d.median, 2e-3) << "largest: " << d.where;
   EXPECT_NEAR(one.calibration.image_threshold, two.calibration.image_threshold, 3e-3);
   const auto l1 = prn::train::read_metrics_log(dir.file("one-train/metrics.jsonl"), 1 << 30);
   const auto l2 = prn::train::read_metrics_log(dir.file("two-train/metrics.jsonl"), 1 << 30);
