@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace prn {
 
@@ -42,11 +43,9 @@ torch::Tensor smooth_maps(const torch::Tensor &maps, double sigma) {
     k = torch::exp(-0.5 * (k / sigma) * (k / sigma));
     k = k / k.sum();
     auto weight = rows ? k.view({1, 1, 2 * r + 1, 1}) : k.view({1, 1, 1, 2 * r + 1});
-    auto padded = rows ? torch::nn::functional::pad(t, torch::nn::functional::PadFuncOptions({0, 0, r, r})
-                                                           .mode(torch::kReflect))
-                       : torch::nn::functional::pad(t, torch::nn::functional::PadFuncOptions({r, r, 0, 0})
-                                                           .mode(torch::kReflect));
-    return torch::conv2d(padded, weight);
+    const std::vector<int64_t> pad = rows ? std::vector<int64_t>{0, 0, r, r} : std::vector<int64_t>{r, r, 0, 0};
+    namespace F = torch::nn::functional;
+    return torch::conv2d(F::pad(t, F::PadFuncOptions(pad).mode(torch::kReflect)), weight);
   };
   x = pass(pass(x, H, true), W, false);
   return x.reshape(maps.sizes()).to(maps.scalar_type());

@@ -4,7 +4,6 @@
 
 #include "prn/error.h"
 
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -157,8 +156,6 @@ TrainParams parse_train_params(int argc, char **argv) {
   PRN_CHECK(p.holdout > 0 && p.holdout < 1, "--holdout: expected a share in (0, 1), got ", p.holdout);
   PRN_CHECK(p.recipe.normal_fill >= 0 && p.recipe.normal_fill <= 1, "--normal-fill: expected a share in [0, 1], got ",
             p.recipe.normal_fill);
-  PRN_CHECK(std::isfinite(p.map_sigma) && p.map_sigma >= 0,
-            "option --map-sigma: expected a Gaussian sigma >= 0 in pixels (0: no smoothing), got ", p.map_sigma);
   PRN_CHECK(p.workers >= 1, "--workers: expected >= 1, got ", p.workers);
   PRN_CHECK(p.checkpoint_every >= 1, "--checkpoint-every: expected >= 1, got ", p.checkpoint_every);
   PRN_CHECK(p.adapt_steps >= -1, "--adapt-steps: expected >= 0, got ", p.adapt_steps);
