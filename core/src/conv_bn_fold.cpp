@@ -7,7 +7,7 @@
 #include <variant>
 
 namespace prn {
-namespace {
+namespace detail {
 
 // Identity of one source tensor's contents: its storage, offset and version
 // counter. The storage is held by a weak reference: its data is freed as usual
@@ -37,6 +37,12 @@ struct SourceKey {
            t.storage_offset() == offset && t._version() == version;
   }
 };
+
+} // namespace detail
+
+namespace {
+
+using detail::SourceKey;
 
 // A parameter whose changes the fold can track: a floating-point, non-inference
 // tensor on `device` (undefined is fine for the conv bias).

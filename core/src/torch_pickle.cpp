@@ -10,13 +10,11 @@
 namespace prn::detail {
 namespace {
 
-[[noreturn]] void fail(const std::string &what) { pickle_fail(what); }
-
 size_t element_size(const at::Tensor &t) { return t.element_size(); }
 
 std::vector<std::pair<std::string, at::Tensor>> collect(const PyRef &root) {
   if (root->kind != PyObj::Kind::Dict)
-    fail("the file holds no dict at its top level (expected a state_dict)");
+    pickle_fail("the file holds no dict at its top level (expected a state_dict)");
   for (const char *wrapper : {"state_dict", "model"})
     for (auto &[k, v] : root->dict)
       if (k->kind == PyObj::Kind::Str && k->s == wrapper && v->kind == PyObj::Kind::Dict)
@@ -39,10 +37,10 @@ std::vector<std::pair<std::string, at::Tensor>> read_zip(const std::string &byte
   for (auto &e : storages.order) {
     const std::string record = "data/" + e.key;
     if (!reader.hasRecord(record))
-      fail("the archive lacks storage record '" + record + "'");
+      pickle_fail("the archive lacks storage record '" + record + "'");
     const size_t want = static_cast<size_t>(e.data.numel()) * element_size(e.data);
     if (reader.getRecordSize(record) != want)
-      fail("storage record '" + record + "' has " + std::to_string(reader.getRecordSize(record)) +
+      pickle_fail("storage record '" + record + "' has " + std::to_string(reader.getRecordSize(record)) +
            " bytes, expected " + std::to_string(want));
     if (want > 0)
       reader.getRecord(record, e.data.data_ptr(), want);
@@ -61,30 +59,30 @@ std::vector<std::pair<std::string, at::Tensor>> read_legacy(const std::string &b
   };
   auto magic = next();
   if (magic->kind != PyObj::Kind::Int || static_cast<uint64_t>(magic->i) != 0xa86a20f9469cfc6cULL)
-    fail("not a torch.save file (wrong magic number)");
+    pickle_fail("not a torch.save file (wrong magic number)");
   auto protocol = next();
   if (protocol->kind != PyObj::Kind::Int || protocol->i != 1001)
-    fail("unsupported legacy protocol version");
+    pickle_fail("unsupported legacy protocol version");
   next(); // sys_info
   auto root = next();
   auto keys = next();
   if (keys->kind != PyObj::Kind::List && keys->kind != PyObj::Kind::Tuple)
-    fail("malformed storage key list");
+    pickle_fail("malformed storage key list");
   for (auto &k : keys->items) {
     auto it = storages.by_key.find(k->s);
     if (it == storages.by_key.end())
-      fail("storage '" + k->s + "' is listed but never used");
+      pickle_fail("storage '" + k->s + "' is listed but never used");
     auto &t = storages.order[it->second].data;
     if (bytes.size() - pos < 8)
-      fail("the file ends early (truncated file)");
+      pickle_fail("the file ends early (truncated file)");
     int64_t numel = 0;
     std::memcpy(&numel, bytes.data() + pos, 8);
     pos += 8;
     if (numel != t.numel())
-      fail("storage '" + k->s + "' size mismatch");
+      pickle_fail("storage '" + k->s + "' size mismatch");
     const size_t n = static_cast<size_t>(numel) * element_size(t);
     if (bytes.size() - pos < n)
-      fail("the file ends early (truncated file)");
+      pickle_fail("the file ends early (truncated file)");
     std::memcpy(t.data_ptr(), bytes.data() + pos, n);
     pos += n;
   }
@@ -98,7 +96,7 @@ std::vector<std::pair<std::string, at::Tensor>> read_torch_save_tensors(const st
     return read_zip(bytes);
   if (bytes.size() >= 2 && static_cast<uint8_t>(bytes[0]) == 0x80)
     return read_legacy(bytes);
-  fail("not a torch.save file (neither a zip archive nor a pickle)");
+  pickle_fail("not a torch.save file (neither a zip archive nor a pickle)");
 }
 
 } // namespace prn::detail

@@ -12,8 +12,6 @@ void pickle_fail(const std::string &what) { throw std::runtime_error(what); }
 
 namespace {
 
-[[noreturn]] void fail(const std::string &what) { pickle_fail(what); }
-
 PyRef make(PyObj::Kind k) {
   auto o = std::make_shared<PyObj>();
   o->kind = k;
@@ -41,7 +39,7 @@ at::ScalarType storage_dtype(const std::string &name) {
   };
   auto it = types.find(name);
   if (it == types.end())
-    fail("unsupported storage type '" + name + "'");
+    pickle_fail("unsupported storage type '" + name + "'");
   return it->second;
 }
 
@@ -63,7 +61,7 @@ public:
         break;
       case '.': // STOP
         if (stack_.size() != 1)
-          fail("malformed pickle: stack holds " + std::to_string(stack_.size()) + " values at STOP");
+          pickle_fail("malformed pickle: stack holds " + std::to_string(stack_.size()) + " values at STOP");
         return stack_.back();
       case '(':
         marks_.push_back(stack_.size());
@@ -192,7 +190,7 @@ public:
       case 'b': { // BUILD: state of an object; dicts (OrderedDict._metadata) ignore it
         pop();
         if (stack_.empty())
-          fail("malformed pickle: BUILD on an empty stack");
+          pickle_fail("malformed pickle: BUILD on an empty stack");
         break;
       }
       case 'Q': { // BINPERSID
@@ -209,7 +207,7 @@ public:
       case 'u': { // SETITEMS
         auto kv = pop_to_mark();
         if (kv.size() % 2)
-          fail("malformed pickle: odd SETITEMS");
+          pickle_fail("malformed pickle: odd SETITEMS");
         auto d = target_dict();
         for (size_t k = 0; k < kv.size(); k += 2)
           d->dict.emplace_back(kv[k], kv[k + 1]);
@@ -233,7 +231,7 @@ public:
         std::ostringstream os;
         os << "unsupported pickle opcode 0x" << std::hex << static_cast<int>(op) << std::dec << " at byte "
            << (pos_ - 1);
-        fail(os.str());
+        pickle_fail(os.str());
       }
       }
     }
@@ -244,7 +242,7 @@ public:
 private:
   uint8_t u8() {
     if (pos_ >= data_.size())
-      fail("the pickle ends early (truncated file)");
+      pickle_fail("the pickle ends early (truncated file)");
     return static_cast<uint8_t>(data_[pos_++]);
   }
   uint64_t le(size_t n) {
@@ -268,7 +266,7 @@ private:
   }
   std::string read(size_t n) {
     if (n > data_.size() - pos_)
-      fail("the pickle ends early (truncated file)");
+      pickle_fail("the pickle ends early (truncated file)");
     std::string s = data_.substr(pos_, n);
     pos_ += n;
     return s;
@@ -276,7 +274,7 @@ private:
   std::string line() {
     auto end = data_.find('\n', pos_);
     if (end == std::string::npos)
-      fail("the pickle ends early (truncated file)");
+      pickle_fail("the pickle ends early (truncated file)");
     std::string s = data_.substr(pos_, end - pos_);
     pos_ = end + 1;
     return s;
@@ -284,57 +282,57 @@ private:
   void push(PyRef o) { stack_.push_back(std::move(o)); }
   PyRef pop() {
     if (stack_.empty())
-      fail("malformed pickle: pop from an empty stack");
+      pickle_fail("malformed pickle: pop from an empty stack");
     auto o = stack_.back();
     stack_.pop_back();
     return o;
   }
   std::vector<PyRef> pop_n(size_t n) {
     if (stack_.size() < n)
-      fail("malformed pickle: stack underflow");
+      pickle_fail("malformed pickle: stack underflow");
     std::vector<PyRef> out(stack_.end() - static_cast<std::ptrdiff_t>(n), stack_.end());
     stack_.resize(stack_.size() - n);
     return out;
   }
   std::vector<PyRef> pop_to_mark() {
     if (marks_.empty())
-      fail("malformed pickle: no MARK");
+      pickle_fail("malformed pickle: no MARK");
     const size_t m = marks_.back();
     marks_.pop_back();
     if (m > stack_.size())
-      fail("malformed pickle: MARK past the stack");
+      pickle_fail("malformed pickle: MARK past the stack");
     return pop_n(stack_.size() - m);
   }
   PyRef target_dict() {
     if (stack_.empty() || stack_.back()->kind != PyObj::Kind::Dict)
-      fail("malformed pickle: SETITEM(S) on something that is not a dict");
+      pickle_fail("malformed pickle: SETITEM(S) on something that is not a dict");
     return stack_.back();
   }
   PyRef target_list() {
     if (stack_.empty() || stack_.back()->kind != PyObj::Kind::List)
-      fail("malformed pickle: APPEND(S) on something that is not a list");
+      pickle_fail("malformed pickle: APPEND(S) on something that is not a list");
     return stack_.back();
   }
   void memo(size_t idx) {
     if (stack_.empty())
-      fail("malformed pickle: memo of an empty stack");
+      pickle_fail("malformed pickle: memo of an empty stack");
     memo_[idx] = stack_.back();
   }
   PyRef get_memo(size_t idx) {
     auto it = memo_.find(idx);
     if (it == memo_.end())
-      fail("malformed pickle: unknown memo " + std::to_string(idx));
+      pickle_fail("malformed pickle: unknown memo " + std::to_string(idx));
     return it->second;
   }
 
   static int64_t as_int(const PyRef &o, const char *what) {
     if (o->kind != PyObj::Kind::Int)
-      fail(std::string("expected an integer for ") + what);
+      pickle_fail(std::string("expected an integer for ") + what);
     return o->i;
   }
   static std::vector<int64_t> as_ints(const PyRef &o, const char *what) {
     if (o->kind != PyObj::Kind::Tuple && o->kind != PyObj::Kind::List)
-      fail(std::string("expected a tuple for ") + what);
+      pickle_fail(std::string("expected a tuple for ") + what);
     std::vector<int64_t> v;
     for (auto &x : o->items)
       v.push_back(as_int(x, what));
@@ -344,9 +342,9 @@ private:
   PyRef persistent_load(const PyRef &pid) {
     // ('storage', <torch.XStorage>, key, location, numel[, view_metadata])
     if (pid->kind != PyObj::Kind::Tuple || pid->items.size() < 5 || pid->items[0]->s != "storage")
-      fail("unsupported persistent id in the pickle");
+      pickle_fail("unsupported persistent id in the pickle");
     if (pid->items.size() > 5 && pid->items[5]->kind != PyObj::Kind::None)
-      fail("storage views of the legacy format are not supported");
+      pickle_fail("storage views of the legacy format are not supported");
     const auto dtype = storage_dtype(pid->items[1]->s);
     const auto &key = pid->items[2]->s;
     auto o = make(PyObj::Kind::Tensor);
@@ -356,7 +354,7 @@ private:
 
   PyRef rebuild_tensor(const std::vector<PyRef> &a) {
     if (a.size() < 4 || a[0]->kind != PyObj::Kind::Tensor)
-      fail("malformed _rebuild_tensor arguments");
+      pickle_fail("malformed _rebuild_tensor arguments");
     const auto &storage = a[0]->tensor;
     const int64_t offset = as_int(a[1], "storage offset");
     const auto size = as_ints(a[2], "tensor size");
@@ -369,7 +367,7 @@ private:
       last += (size[d] - 1) * stride[d];
     }
     if (size.size() != stride.size() || offset < 0 || (!empty && last >= storage.numel()))
-      fail("a tensor does not fit its storage (truncated or corrupt file)");
+      pickle_fail("a tensor does not fit its storage (truncated or corrupt file)");
     auto t = at::empty({0}, storage.options());
     t.set_(storage.storage(), offset, size, stride);
     auto o = make(PyObj::Kind::Tensor);
@@ -391,7 +389,7 @@ private:
       return rebuild_tensor(a);
     if (name == "torch._utils._rebuild_parameter" || name == "torch._utils._rebuild_parameter_with_state") {
       if (a.empty() || a[0]->kind != PyObj::Kind::Tensor)
-        fail("malformed _rebuild_parameter arguments");
+        pickle_fail("malformed _rebuild_parameter arguments");
       return a[0];
     }
     if (name == "torch.jit._pickle.restore_type_tag" && !a.empty())
@@ -419,7 +417,7 @@ at::Tensor StorageTable::get(const std::string &key, at::ScalarType dtype, int64
   if (it != by_key.end())
     return order[it->second].data;
   if (numel < 0)
-    fail("negative storage size for storage '" + key + "'");
+    pickle_fail("negative storage size for storage '" + key + "'");
   by_key[key] = order.size();
   order.push_back({at::empty({numel}, at::TensorOptions().dtype(dtype)), key});
   return order.back().data;

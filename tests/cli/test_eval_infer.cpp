@@ -187,8 +187,8 @@ protected:
     tmp_ = nullptr;
   }
 
-  static std::string eval_bin() { return "'" + env("PRN_EVAL_BIN") + "'"; }
-  static std::string infer_bin() { return "'" + env("PRN_INFER_BIN") + "'"; }
+  static std::string eval_bin() { return std::string("'") + env("PRN_EVAL_BIN") + "'"; }
+  static std::string infer_bin() { return std::string("'") + env("PRN_INFER_BIN") + "'"; }
 
   static TempDir *tmp_;
   static std::string bundle_, data_;

@@ -5,8 +5,7 @@
 
 #include <cstdlib>
 
-namespace {
-
+// Not in an anonymous namespace: TEST_F derives from it.
 class EncoderParity : public ::testing::Test {
 protected:
   static void SetUpTestSuite() {
@@ -41,8 +40,6 @@ protected:
   static prn::test::TempDir *dir_;
 };
 prn::test::TempDir *EncoderParity::dir_ = nullptr;
-
-} // namespace
 
 TEST_F(EncoderParity, TorchvisionStateDictFileMatchesTorchvisionForward) { expect_parity("resnet18.pth"); }
 

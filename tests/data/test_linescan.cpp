@@ -82,7 +82,7 @@ TEST(GimpPattern, EveryBytesPerPixel) {
       for (int i = 0; i < 6; ++i)
         for (uint32_t c = 0; c < bpp; ++c)
           px.push_back(static_cast<char>(10 * i + static_cast<int>(c)));
-      const std::string path = dir.file("p" + std::to_string(bpp) + "v" + std::to_string(version) + ".pat");
+      const std::string path = dir.file(std::string("p") + std::to_string(bpp) + "v" + std::to_string(version) + ".pat");
       prn::test::write_bytes(path, pattern_bytes(version, 3, 2, bpp, px));
       auto t = read_gimp_pattern(path);
       ASSERT_EQ(t.sizes(), (std::vector<int64_t>{3, 2, 3})) << "bpp " << bpp;

@@ -1,8 +1,10 @@
-// The prn-train binary on a tiny MVTec-layout dataset: helpers shared by the
-// train suite's CLI tests.
+// Helpers shared by the train suite's tests: the prn-train binary on a tiny
+// MVTec-layout dataset, a small training pool, reading a file whole.
 #pragma once
 
 #include "test_util.h"
+
+#include "train/batcher.h"
 
 #include "prn/synthetic.h"
 
@@ -10,11 +12,29 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <sys/wait.h>
 #include <unistd.h>
 
 namespace prn::test {
+
+// 6 normal images and 2 seen spot anomalies of 64 px.
+inline prn::train::TrainingPool small_pool() {
+  SyntheticTextures gen(64, 3);
+  prn::train::TrainingPool pool;
+  pool.normals = gen.normal_images(6);
+  auto seen = gen.defective_images(2, DefectKind::Spot);
+  pool.seen_images = seen.images;
+  pool.seen_masks = seen.masks;
+  return pool;
+}
+
+inline std::string slurp(const std::string &path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
 
 inline cv::Mat to_png(const torch::Tensor &chw) {
   auto t = (chw.clamp(0, 1) * 255).round().to(torch::kUInt8).permute({1, 2, 0}).flip(2).contiguous();

@@ -24,15 +24,8 @@ using prn::test::make_dataset;
 using prn::test::run;
 using prn::test::train_bin;
 
-prn::train::TrainingPool small_pool() {
-  prn::SyntheticTextures gen(64, 3);
-  prn::train::TrainingPool pool;
-  pool.normals = gen.normal_images(6);
-  auto seen = gen.defective_images(2, prn::DefectKind::Spot);
-  pool.seen_images = seen.images;
-  pool.seen_masks = seen.masks;
-  return pool;
-}
+using prn::test::slurp;
+using prn::test::small_pool;
 
 // W threads of one process as the processes of a run: slots and a barrier.
 struct ThreadWorld {
@@ -89,13 +82,6 @@ int free_port() {
                   ::getsockname(fd, reinterpret_cast<sockaddr *>(&a), &len) == 0;
   ::close(fd);
   return ok ? ntohs(a.sin_port) : 29500 + static_cast<int>(::getpid() % 1000);
-}
-
-std::string slurp(const std::string &path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 std::string args(const std::string &data, const std::string &out) {

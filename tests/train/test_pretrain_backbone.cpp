@@ -11,15 +11,11 @@
 namespace {
 
 using prn::test::run;
+using prn::test::slurp;
 
 std::string pretrain_bin() {
   const char *b = std::getenv("PRN_PRETRAIN_BIN");
   return b ? b : "";
-}
-
-std::string slurp(const std::string &path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 // Three noise textures of different grain in DIR/textures (one in a sub-folder), one more in DIR/other.

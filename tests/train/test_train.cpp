@@ -1,5 +1,6 @@
 // prn-train's parts: deterministic batches, the batch queue, checkpoints, and
 // the CLI's resume and interruption.
+#include "cli_fixture.h"
 #include "test_util.h"
 #include "train/batcher.h"
 #include "train/checkpoint.h"
@@ -17,19 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-namespace {
-
-prn::train::TrainingPool small_pool() {
-  prn::SyntheticTextures gen(64, 3);
-  prn::train::TrainingPool pool;
-  pool.normals = gen.normal_images(6);
-  auto seen = gen.defective_images(2, prn::DefectKind::Spot);
-  pool.seen_images = seen.images;
-  pool.seen_masks = seen.masks;
-  return pool;
-}
-
-} // namespace
+using prn::test::small_pool;
 
 TEST(TrainBatches, APureFunctionOfSeedAndStep) {
   auto pool = small_pool();
@@ -182,8 +171,6 @@ TEST(TrainCheckpoint, RoundTripRestoresModelAndOptimiser) {
 
 // ---------------------------------------------------------------------------
 // The prn-train binary on a tiny MVTec-layout dataset.
-
-#include "cli_fixture.h"
 
 #include "prn/bundle.h"
 
@@ -376,9 +363,11 @@ TEST(TrainCli, WithoutABackboneTheEncoderAdaptsAndAResumedRunKeepsIt) {
   EXPECT_EQ(random.provenance.at("backbone"), "random (seeded)");
   // The same seeded initialisation, then 3 adaptation steps: every encoder conv moved.
   auto pa = adapted.model->encoder()->named_parameters(), pr = random.model->encoder()->named_parameters();
-  for (const auto &item : pa)
-    if (item.value().dim() == 4)
+  for (const auto &item : pa) {
+    if (item.value().dim() == 4) {
       EXPECT_FALSE(torch::equal(item.value(), pr[item.key()])) << item.key() << " did not adapt";
+    }
+  }
   // Interrupted after the adaptation and resumed: the checkpoint holds the
   // adapted encoder, the resumed run does not adapt again and ends identical.
   ASSERT_EQ(run(train_bin() + " --stop-after 2" + with("3", "split.prn")), 130);

@@ -298,7 +298,7 @@ std::string guess_layout(const fs::path &root) {
   }
   if (has_gt_files(root / "train") || has_gt_files(root / "test"))
     return "ksdd2";
-  throw Error(detail::concat("cannot tell the dataset layout of '", root.string(),
+  throw Error(prn::detail::concat("cannot tell the dataset layout of '", root.string(),
                              "': expected train/good (mvtec), train/ok (btad), train and test with *_GT images "
                              "(ksdd2) or Train/Label (dagm); pass the layout explicitly"));
 }

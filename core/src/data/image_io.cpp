@@ -59,7 +59,7 @@ double depth_scale(const cv::Mat &m, const std::string &path) {
   case CV_64F:
     return 1.0;
   default:
-    throw Error(detail::concat("image '", path, "': unsupported pixel depth ", m.depth()));
+    throw Error(prn::detail::concat("image '", path, "': unsupported pixel depth ", m.depth()));
   }
 }
 
@@ -81,7 +81,7 @@ torch::Tensor load_image(const std::string &path, int64_t size) {
     cv::cvtColor(f, rgb, cv::COLOR_BGRA2RGB);
     break;
   default:
-    throw Error(detail::concat("image '", path, "': unsupported channel count ", f.channels()));
+    throw Error(prn::detail::concat("image '", path, "': unsupported channel count ", f.channels()));
   }
   if (size > 0 && (rgb.rows != size || rgb.cols != size))
     cv::resize(rgb, rgb, cv::Size(static_cast<int>(size), static_cast<int>(size)), 0, 0, cv::INTER_AREA);

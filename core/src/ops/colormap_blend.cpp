@@ -9,11 +9,11 @@
 namespace prn::ops {
 namespace {
 
-struct Layout {
+struct BlendLayout {
   int bytes, r, g, b;
 };
 
-Layout layout_of(prn::stream::PixelFormat f) {
+BlendLayout blend_layout_of(prn::stream::PixelFormat f) {
   using prn::stream::PixelFormat;
   TORCH_CHECK(f == PixelFormat::RGB || f == PixelFormat::BGR || f == PixelFormat::RGBx || f == PixelFormat::BGRx ||
                   f == PixelFormat::RGBA || f == PixelFormat::BGRA,
@@ -24,7 +24,7 @@ Layout layout_of(prn::stream::PixelFormat f) {
           static_cast<int>(rgb[2])};
 }
 
-void check_inputs(const at::Tensor &frame, const at::Tensor &heatmap, const Layout &layout,
+void check_inputs(const at::Tensor &frame, const at::Tensor &heatmap, const BlendLayout &layout,
                   const ColormapBlendOptions &o) {
   TORCH_CHECK(frame.defined() && heatmap.defined(), "colormap_blend_: expected defined frame and heatmap tensors");
   TORCH_CHECK(frame.dim() == 3 && frame.size(2) == layout.bytes,
@@ -53,7 +53,7 @@ void check_inputs(const at::Tensor &frame, const at::Tensor &heatmap, const Layo
 
 at::Tensor colormap_blend_(const at::Tensor &frame, const at::Tensor &heatmap, prn::stream::PixelFormat format,
                            const ColormapBlendOptions &options) {
-  const Layout layout = layout_of(format);
+  const BlendLayout layout = blend_layout_of(format);
   check_inputs(frame, heatmap, layout, options);
   const ColormapLut &lut = colormap_lut(options.colormap);
   const BlendStyle style{options.min_score, options.alpha, lut.data()};

@@ -31,7 +31,10 @@ public:
 [[maybe_unused]] const auto *const gst_environment =
     ::testing::AddGlobalTestEnvironment (new GstEnvironment);
 
-/* A fresh folder per test, removed afterwards. */
+}  // namespace
+
+/* A fresh folder per test, removed afterwards. Outside the anonymous
+ * namespace: the TEST_F classes derive from it. */
 class WebSrc : public ::testing::Test {
 protected:
   void SetUp () override
@@ -49,6 +52,8 @@ protected:
 
   std::string dir_;
 };
+
+namespace {
 
 /* A W x H image of varied bytes, written as PNG; BGR (or grey) as OpenCV has it. */
 cv::Mat

@@ -2,6 +2,7 @@
 // per-pixel functions of prn/ops/colormap_blend_core.h (the CPU twin's own), on
 // the current stream under a device guard.
 #include "../colormap_blend_kernels.h"
+#include "launch.cuh"
 
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
@@ -11,8 +12,6 @@
 
 namespace prn::ops::detail {
 namespace {
-
-constexpr int kThreads = 256;
 
 // The colour table and the blend weight of each index, passed by value (1.8 KB
 // of kernel parameters) and staged in shared memory by each block.
@@ -56,9 +55,9 @@ void colormap_blend_cuda(const PackedFrame &frame, const HeatmapView &heat, cons
   std::memcpy(tables.lut, style.lut, sizeof(tables.lut));
   for (int i = 0; i < 256; i++)
     tables.weight[i] = blend_weight(style.alpha, i);
-  const int64_t blocks = std::min<int64_t>((total + kThreads - 1) / kThreads, 65535);
+  const unsigned blocks = elementwise_blocks(total);
   auto stream = c10::cuda::getCurrentCUDAStream();
-  colormap_blend_kernel<<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(
+  colormap_blend_kernel<<<blocks, kThreads, 0, stream>>>(
       frame, heat, style.min_score, 1.0 - style.min_score, tables);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }

@@ -1,6 +1,7 @@
 // CUDA kernels of the nearest-prototype residual op: on the current stream,
 // under a device guard.
 #include "../nearest_residual_kernels.h"
+#include "launch.cuh"
 
 #include <ATen/ops/empty.h>
 #include <ATen/ops/empty_like.h>
@@ -10,8 +11,6 @@
 
 namespace prn::ops::detail {
 namespace {
-
-constexpr int kThreads = 256;
 
 // One block per (image, prototype) pair: a tree reduction of squared
 // differences (fixed order for a fixed launch: deterministic).
@@ -77,9 +76,9 @@ at::Tensor gathered_residual_cuda(const at::Tensor &features, const at::Tensor &
   const int64_t total = x.numel();
   if (total == 0)
     return out;
-  const int64_t blocks = std::min<int64_t>((total + kThreads - 1) / kThreads, 65535);
+  const unsigned blocks = elementwise_blocks(total);
   auto stream = c10::cuda::getCurrentCUDAStream();
-  residual_kernel<<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(
+  residual_kernel<<<blocks, kThreads, 0, stream>>>(
       x.data_ptr<float>(), p.data_ptr<float>(), idx.data_ptr<int64_t>(), out.data_ptr<float>(), total, D);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   return out;

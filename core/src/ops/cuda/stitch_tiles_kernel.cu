@@ -3,17 +3,14 @@
 // a device guard.
 #include "../resize_math.h"
 #include "../stitch_tiles_kernels.h"
+#include "launch.cuh"
 
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 
-#include <algorithm>
-
 namespace prn::ops::detail {
 namespace {
-
-constexpr int kThreads = 256;
 
 __global__ void stitch_kernel(const float *__restrict__ maps, const int64_t *__restrict__ origins, int64_t N,
                               int64_t S, const float *__restrict__ window, int64_t T, float scale, float *acc,
@@ -43,7 +40,7 @@ void stitch_tiles_cuda(const at::Tensor &maps, const at::Tensor &origins, const 
                        const at::Tensor &acc, const at::Tensor &weight) {
   c10::cuda::CUDAGuard guard(maps.device());
   const int64_t total = acc.size(0) * acc.size(1);
-  const unsigned blocks = static_cast<unsigned>(std::min<int64_t>((total + kThreads - 1) / kThreads, 65535));
+  const unsigned blocks = elementwise_blocks(total);
   stitch_kernel<<<blocks, kThreads, 0, c10::cuda::getCurrentCUDAStream()>>>(
       maps.data_ptr<float>(), origins.data_ptr<int64_t>(), maps.size(0), maps.size(2), window.data_ptr<float>(),
       window.size(0), resize_scale(maps.size(2), window.size(0)), acc.data_ptr<float>(), acc.stride(0),

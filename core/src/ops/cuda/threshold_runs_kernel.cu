@@ -8,6 +8,7 @@
 //      in row-major order; the thread of a start walks to the run's end (past
 //      its chunk if need be) for x1 and the peak.
 #include "../threshold_runs_kernels.h"
+#include "launch.cuh"
 
 #include <ATen/TensorOperators.h>
 #include <ATen/ops/empty.h>
@@ -17,8 +18,6 @@
 
 namespace prn::ops::detail {
 namespace {
-
-constexpr int kThreads = 256;
 
 struct Chunk {
   int64_t begin, end;

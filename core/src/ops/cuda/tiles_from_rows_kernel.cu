@@ -3,22 +3,15 @@
 // sums inside the vertical one. On the current stream, under a device guard.
 #include "../resize_math.h"
 #include "../tiles_from_rows_kernels.h"
+#include "launch.cuh"
 
 #include <ATen/ops/empty.h>
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 
-#include <algorithm>
-
 namespace prn::ops::detail {
 namespace {
-
-constexpr int kThreads = 256;
-
-unsigned blocks_for(int64_t total) {
-  return static_cast<unsigned>(std::min<int64_t>((total + kThreads - 1) / kThreads, 65535));
-}
 
 // The taps of every output index of one axis (max_taps weights each).
 __global__ void aa_table_kernel(AaParams p, int64_t in_size, int64_t out_size, float *__restrict__ w,
@@ -74,11 +67,11 @@ at::Tensor tiles_from_rows_cuda(const at::Tensor &rows, const PackedLayout &layo
   auto weights = at::empty({S, p.max_taps}, rows.options().dtype(at::kFloat));
   auto start = at::empty({S}, rows.options().dtype(at::kLong));
   auto count = at::empty({S}, rows.options().dtype(at::kLong));
-  aa_table_kernel<<<blocks_for(S), kThreads, 0, stream>>>(p, tile, S, weights.data_ptr<float>(),
+  aa_table_kernel<<<elementwise_blocks(S), kThreads, 0, stream>>>(p, tile, S, weights.data_ptr<float>(),
                                                           start.data_ptr<int64_t>(), count.data_ptr<int64_t>());
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   auto out = at::empty({N, 3, S, S}, rows.options().dtype(at::kFloat));
-  tiles_kernel<<<blocks_for(N * S * S), kThreads, 0, stream>>>(
+  tiles_kernel<<<elementwise_blocks(N * S * S), kThreads, 0, stream>>>(
       rows.data_ptr<uint8_t>(), rows.size(0), rows.size(1), layout, width, origins.data_ptr<int64_t>(), N, S,
       weights.data_ptr<float>(), start.data_ptr<int64_t>(), count.data_ptr<int64_t>(), p.max_taps,
       out.data_ptr<float>());

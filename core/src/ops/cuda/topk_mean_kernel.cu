@@ -4,6 +4,7 @@
 // so far; a last pass sums, in double, the values above it, and the ties make
 // up the rest of k. On the current stream under a device guard.
 #include "../topk_mean_kernels.h"
+#include "launch.cuh"
 
 #include <ATen/ops/empty.h>
 #include <c10/cuda/CUDAException.h>
@@ -13,7 +14,6 @@
 namespace prn::ops::detail {
 namespace {
 
-constexpr int kThreads = 256;
 constexpr int kBins = 256;
 
 __device__ inline uint32_t key_at(const float *x, int64_t i) { return score_key(__float_as_uint(x[i])); }
