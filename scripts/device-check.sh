@@ -12,6 +12,7 @@ cd "$root"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$out/gpu.txt"
 python3 -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda, torch.cuda.is_available())" | tee -a "$out/gpu.txt"
 meson setup build-gpu -Dpython="$(command -v python3)" -Dcuda=enabled -Dcli=disabled -Dbuildtype=release \
+  -Dunity=on -Dunity_size=8 -Db_pch=false \
   -Dgpu_arch=90 2>&1 | tail -n 15
 ninja -C build-gpu 2>&1 | tail -n 5
 set +e
