@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The quality bar of issue 3 (meant for the 'slow' test suite once it is met):
+# The quality bar of issue 3 (the 'slow' suite's meson test 'quality-bar' runs it):
 #   on the project's generated line-scan dataset, a short CPU training of the light
 #   configuration reaches Image-AUROC >= 0.95 and Pixel-AUROC >= 0.95 on held-out
 #   images whose defects come from kinds the training never saw as extended anomalies.
@@ -11,7 +11,8 @@
 # evaluation keeps the normal test images and the 'spot' and 'fold' kinds
 # (prn-eval --kinds unseen). Foreign textures for the simulated anomalies: GIMP's
 # patterns. Batch 8 normal + 2 extended + 6 simulated: the simulated anomalies are
-# what teaches kinds never seen (8,4,4 met the bar with one seed of two). The encoder: --backbone FILE (torchvision's ImageNet resnet18, or an
+# what teaches kinds never seen (8,4,4 met the bar with one seed of two). The
+# encoder: --backbone FILE (torchvision's ImageNet resnet18, or an
 # earlier run's texture18.pth), else pretrained here on GIMP's patterns and
 # scikit-image's photographs with the paper left out (prn-pretrain-backbone,
 # --pretrain-steps, about 5 minutes for 1500 in bf16). Outputs (dataset, pretrained
@@ -33,7 +34,7 @@ while [ $# -gt 0 ]; do
     --backbone) backbone="$(realpath -m "$2")"; shift 2 ;;
     --out) out="$(realpath -m "$2")"; shift 2 ;;
     --) shift; break ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "quality-bar: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
