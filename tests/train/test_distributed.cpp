@@ -11,9 +11,7 @@
 #include <arpa/inet.h>
 #include <barrier>
 #include <csignal>
-#include <fstream>
 #include <netinet/in.h>
-#include <sstream>
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>

@@ -5,8 +5,6 @@
 #include "prn/bundle.h"
 #include "prn/state_dict.h"
 
-#include <fstream>
-#include <iterator>
 
 namespace {
 

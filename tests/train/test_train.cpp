@@ -13,8 +13,6 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <csignal>
-#include <fstream>
-#include <iterator>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -260,8 +258,7 @@ TEST(TrainCli, MapSigmaIsRecordedAndCalibratesOnSmoothedMaps) {
       << "the 0.999 quantile of smoothed normal maps lies below the raw one";
   const std::string err = dir.file("err.txt");
   EXPECT_EQ(run(train_bin() + " --data d --out x.prn --config light --map-sigma -1 > /dev/null 2> '" + err + "'"), 2);
-  std::ifstream in(err);
-  const std::string msg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string msg = prn::test::slurp(err);
   EXPECT_NE(msg.find("option --map-sigma"), std::string::npos) << msg;
   EXPECT_NE(msg.find("map_sigma must be in [0, input_size] pixels, got -1"), std::string::npos) << msg;
 }
@@ -325,8 +322,7 @@ TEST(TrainCli, BadOptionsAreNamed) {
   EXPECT_EQ(run(train_bin() + " --data d --out x.prn --foreground auto > /dev/null 2>&1"), 2);
   const std::string err = dir.file("err.txt");
   EXPECT_EQ(run(train_bin() + " --data d --out x.prn --lr-schedule linear > /dev/null 2> '" + err + "'"), 2);
-  std::ifstream in(err);
-  const std::string msg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string msg = prn::test::slurp(err);
   EXPECT_NE(msg.find("option --lr-schedule: expected constant or cosine, got 'linear'"), std::string::npos) << msg;
 }
 
@@ -378,7 +374,6 @@ TEST(TrainCli, WithoutABackboneTheEncoderAdaptsAndAResumedRunKeepsIt) {
   EXPECT_EQ(run(train_bin() + " --data '" + data + "' --out x.prn --backbone resnet18.pth --adapt-steps 5 2> '" + err +
                 "' > /dev/null"),
             2);
-  std::ifstream in(err);
-  const std::string msg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string msg = prn::test::slurp(err);
   EXPECT_NE(msg.find("--adapt-steps 5: the adaptation is the fallback of a random encoder"), std::string::npos) << msg;
 }
