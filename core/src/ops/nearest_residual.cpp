@@ -28,15 +28,6 @@ void check_inputs(const at::Tensor &features, const at::Tensor &prototypes) {
               " and ", prototypes.device());
 }
 
-bool use_cuda_kernel(const at::Tensor &t) {
-#if PRN_WITH_CUDA
-  return t.is_cuda();
-#else
-  (void)t;
-  return false;
-#endif
-}
-
 std::tuple<at::Tensor, at::Tensor> forward_impl(const at::Tensor &features, const at::Tensor &prototypes) {
   if (features.is_cpu()) {
     auto dist = detail::prototype_distances_cpu(features, prototypes);
@@ -44,7 +35,7 @@ std::tuple<at::Tensor, at::Tensor> forward_impl(const at::Tensor &features, cons
     return {detail::gathered_residual_cpu(features, prototypes, index), index};
   }
 #if PRN_WITH_CUDA
-  if (use_cuda_kernel(features)) {
+  if (features.is_cuda()) {
     auto dist = detail::prototype_distances_cuda(features, prototypes);
     auto index = dist.argmin(1);
     return {detail::gathered_residual_cuda(features, prototypes, index), index};
