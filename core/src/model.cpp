@@ -98,7 +98,10 @@ void PrnModelImpl::set_prototypes(const Scales &prototypes) {
   }
   torch::NoGradGuard no_grad;
   for (int s = 0; s < 3; ++s) {
-    auto value = prototypes[s].detach().to(prototypes_[s].device(), torch::kFloat32).contiguous().clone();
+    // Channels-last, the layout of the encoder's features: the residual kernels
+    // then compare them without converting either (model files store them NCHW).
+    auto value =
+        prototypes[s].detach().to(prototypes_[s].device(), torch::kFloat32).clone(torch::MemoryFormat::ChannelsLast);
     prototypes_[s].set_(value);
   }
 }
@@ -143,16 +146,10 @@ ForwardTrace PrnModelImpl::run(const torch::Tensor &images, bool keep) {
   const bool fast = !is_training() && inference_fast_path(images);
   t.features = encoder_->forward(images.contiguous(torch::MemoryFormat::ChannelsLast), /*fold_batchnorm=*/fast);
   for (int s = 0; s < 3; ++s) {
-    if (fast) {
-      // The kernels read (B, C, H, W)-contiguous features: convert once here
-      // (not once per kernel), and the residual back to the convs' layout.
-      auto [residual, nearest] = ops::nearest_prototype_residual(t.features[s].contiguous(), prototypes_[s]);
-      t.residuals[s] = residual.contiguous(torch::MemoryFormat::ChannelsLast);
-      t.nearest[s] = nearest;
-      continue;
-    }
-    // In float32 also under autocast (mixed precision): squared differences of
-    // nearby features lose everything in 16 bits. A no-op for float32 features.
+    // Features and prototypes are both channels-last: the residual is computed
+    // and returned in that layout, nothing converted. In float32 also under
+    // autocast (mixed precision): squared differences of nearby features lose
+    // everything in 16 bits. A no-op for float32 features.
     std::tie(t.residuals[s], t.nearest[s]) =
         ops::nearest_prototype_residual(t.features[s].to(torch::kFloat32), prototypes_[s]);
   }

@@ -37,6 +37,12 @@ TEST(ModelIO, RoundTripGivesTheSameOutput) {
   prn::SyntheticTextures gen(128, 9);
   auto x = gen.normal_images(2);
   EXPECT_TRUE(torch::equal(model->anomaly_map(x), loaded.model->anomaly_map(x)));
+  // Prototypes live channels-last (the features' layout) in memory, whatever
+  // layout the file holds, and come back with the same values.
+  for (int s = 0; s < 3; ++s) {
+    EXPECT_TRUE(loaded.model->prototypes()[s].is_contiguous(torch::MemoryFormat::ChannelsLast)) << "scale " << s;
+    EXPECT_TRUE(torch::equal(loaded.model->prototypes()[s], model->prototypes()[s])) << "scale " << s;
+  }
 }
 
 TEST(ModelIO, SavingIsAtomic) {

@@ -1,4 +1,5 @@
 // k-means, prototype counts, and the nearest-prototype residual op.
+#include "ops/nearest_residual_kernels.h"
 #include "prn/ops/nearest_residual.h"
 #include "prn/prototypes.h"
 #include "test_util.h"
@@ -104,6 +105,47 @@ TEST(NearestResidual, CpuKernelMatchesTheReference) {
   auto [r2, i2] = prn::ops::nearest_prototype_residual_reference(feats, protos);
   EXPECT_TRUE(torch::equal(i1, i2));
   EXPECT_TRUE(torch::allclose(r1, r2, 1e-6, 1e-6));
+}
+
+TEST(NearestResidual, ChannelsLastGivesTheSameResultInThatLayout) {
+  // Odd sizes: the flat vectors end in a partial chunk and a partial lane group.
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(9);
+  auto feats = at::randn({3, 13, 9, 7}, gen);
+  auto protos = at::randn({5, 13, 9, 7}, gen);
+  const auto cl = torch::MemoryFormat::ChannelsLast;
+  auto [r_ref, i_ref] = prn::ops::nearest_prototype_residual_reference(feats, protos);
+  auto [r_cl, i_cl] = prn::ops::nearest_prototype_residual(feats.contiguous(cl), protos.contiguous(cl));
+  EXPECT_TRUE(torch::equal(i_cl, i_ref));
+  EXPECT_TRUE(r_cl.is_contiguous(cl)) << "the residual keeps the features' layout";
+  EXPECT_TRUE(torch::allclose(r_cl, r_ref, 1e-6, 1e-6));
+  // mixed layouts: the prototypes are converted to the features' layout
+  auto [r_mix, i_mix] = prn::ops::nearest_prototype_residual(feats.contiguous(cl), protos);
+  EXPECT_TRUE(torch::equal(i_mix, i_ref));
+  EXPECT_TRUE(r_mix.is_contiguous(cl));
+  EXPECT_TRUE(torch::allclose(r_mix, r_ref, 1e-6, 1e-6));
+  auto [r_nchw, i_nchw] = prn::ops::nearest_prototype_residual(feats, protos.contiguous(cl));
+  EXPECT_TRUE(torch::equal(i_nchw, i_ref));
+  EXPECT_TRUE(r_nchw.is_contiguous());
+  EXPECT_TRUE(torch::allclose(r_nchw, r_ref, 1e-6, 1e-6));
+}
+
+TEST(NearestResidual, DistancesMatchDoublePrecisionAndIgnoreTheThreadCount) {
+  // 6 x 41 x 41 = 10086 values per image: ten chunks of 1024 and a partial one.
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(10);
+  auto feats = at::randn({4, 6, 41, 41}, gen);
+  auto protos = at::randn({6, 6, 41, 41}, gen);
+  auto expected = torch::empty({4, 6}, torch::kFloat64);
+  for (int64_t b = 0; b < 4; ++b)
+    for (int64_t k = 0; k < 6; ++k)
+      expected[b][k] = (feats[b].to(torch::kFloat64) - protos[k].to(torch::kFloat64)).pow(2).sum();
+  const int threads = torch::get_num_threads();
+  torch::set_num_threads(1);
+  auto one = prn::ops::detail::prototype_distances_cpu(feats, protos);
+  torch::set_num_threads(2);
+  auto two = prn::ops::detail::prototype_distances_cpu(feats, protos);
+  torch::set_num_threads(threads);
+  EXPECT_TRUE(torch::equal(one, two)) << "the summation order does not depend on the threads";
+  EXPECT_TRUE(torch::allclose(one.to(torch::kFloat64), expected, 1e-6, 0.0)) << (one - expected).abs().max();
 }
 
 TEST(NearestResidual, GradientIsTwiceTheDifference) {

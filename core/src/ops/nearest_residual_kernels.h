@@ -5,6 +5,10 @@
 
 namespace prn::ops::detail {
 
+// Every kernel reads each image and each prototype as one flat vector in the
+// memory layout of `features` (NCHW or channels-last; the prototypes are
+// converted to it when theirs differs) and writes the residual in that layout.
+
 // Squared L2 distance of every image to every prototype: (B, K) float32.
 at::Tensor prototype_distances_cpu(const at::Tensor &features, const at::Tensor &prototypes);
 // residual = (features - prototypes[index])^2, index (B) int64.

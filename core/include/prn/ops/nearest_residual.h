@@ -7,7 +7,9 @@
 
 namespace prn::ops {
 
-// features: (B, C, H, W) float32; prototypes: (K, C, H, W) float32, same device.
+// features: (B, C, H, W) float32; prototypes: (K, C, H, W) float32, same device,
+// in any memory layout (prototypes in the features' layout are not converted;
+// the residual has the features' layout: NCHW or channels-last).
 // For each image b, k*(b) = argmin_k ||features[b] - prototypes[k]||_2 over the
 // whole map (ties: the lowest k); residual[b] = (features[b] - prototypes[k*(b)])^2.
 // Returns (residual (B,C,H,W), k* (B) int64). Differentiable in features;

@@ -1,59 +1,102 @@
-// CPU kernels of the nearest-prototype residual op.
+// CPU kernels of the nearest-prototype residual op. Both read features and
+// prototypes as flat per-image vectors in memory order, so they serve any
+// layout the two share (the dispatch gives them one: NCHW or channels-last).
 #include "../nearest_residual_kernels.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
+#include <algorithm>
+
 namespace prn::ops::detail {
+namespace {
+
+// Elements per partial sum. Fixed, so the summation order (and the result)
+// does not depend on how many threads share the chunks.
+constexpr int64_t kChunk = 1024;
+// Independent float accumulators per chunk: the compiler vectorises the loop
+// without reassociating a single running sum.
+constexpr int kLanes = 16;
+
+float chunk_squared_distance(const float *a, const float *b, int64_t n) {
+  float acc[kLanes] = {};
+  int64_t j = 0;
+  for (; j + kLanes <= n; j += kLanes)
+    for (int l = 0; l < kLanes; ++l) {
+      const float d = a[j + l] - b[j + l];
+      acc[l] += d * d;
+    }
+  for (int l = 0; j < n; ++j, ++l) {
+    const float d = a[j] - b[j];
+    acc[l] += d * d;
+  }
+  float total = 0.f;
+  for (int l = 0; l < kLanes; ++l)
+    total += acc[l];
+  return total;
+}
+
+} // namespace
 
 at::Tensor prototype_distances_cpu(const at::Tensor &features, const at::Tensor &prototypes) {
   const int64_t B = features.size(0), K = prototypes.size(0);
   const int64_t D = features.numel() / B;
-  auto x = features.contiguous();
-  auto p = prototypes.contiguous();
-  auto out = at::empty({B, K}, features.options());
+  const auto layout = features.suggest_memory_format();
+  auto x = features.contiguous(layout);
+  auto p = prototypes.contiguous(layout);
+  const int64_t chunks = (D + kChunk - 1) / kChunk;
+  // partial[c][b][k]: chunk c of image b against prototype k. One chunk per
+  // task, every image against every prototype: the B + K chunk slices of a
+  // task stay in cache while B * K pairs are summed, so features and
+  // prototypes are read from memory once, not K and B times.
+  auto partial = at::empty({chunks, B, K}, features.options());
   const float *xd = x.data_ptr<float>();
   const float *pd = p.data_ptr<float>();
-  float *od = out.data_ptr<float>();
-  // One (image, prototype) pair per task; each sum runs in one thread, in a
-  // fixed order, so the result does not depend on the thread count.
-  at::parallel_for(0, B * K, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
-      const float *a = xd + (i / K) * D;
-      const float *b = pd + (i % K) * D;
-      double total = 0.0;
-      constexpr int64_t kChunk = 1024;
-      for (int64_t c0 = 0; c0 < D; c0 += kChunk) {
-        const int64_t c1 = std::min(D, c0 + kChunk);
-        float partial = 0.f;
-        for (int64_t j = c0; j < c1; ++j) {
-          const float d = a[j] - b[j];
-          partial += d * d;
-        }
-        total += partial;
-      }
-      od[i] = static_cast<float>(total);
+  float *part = partial.data_ptr<float>();
+  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, B * K * kChunk));
+  at::parallel_for(0, chunks, grain, [&](int64_t begin, int64_t end) {
+    for (int64_t c = begin; c < end; ++c) {
+      const int64_t j0 = c * kChunk, n = std::min(kChunk, D - j0);
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t k = 0; k < K; ++k)
+          part[(c * B + b) * K + k] = chunk_squared_distance(xd + b * D + j0, pd + k * D + j0, n);
     }
   });
+  auto out = at::empty({B, K}, features.options());
+  float *od = out.data_ptr<float>();
+  for (int64_t i = 0; i < B * K; ++i) {
+    double total = 0.0;
+    for (int64_t c = 0; c < chunks; ++c)
+      total += part[c * B * K + i];
+    od[i] = static_cast<float>(total);
+  }
   return out;
 }
 
 at::Tensor gathered_residual_cpu(const at::Tensor &features, const at::Tensor &prototypes, const at::Tensor &index) {
   const int64_t B = features.size(0);
   const int64_t D = features.numel() / B;
-  auto x = features.contiguous();
-  auto p = prototypes.contiguous();
+  const auto layout = features.suggest_memory_format();
+  auto x = features.contiguous(layout);
+  auto p = prototypes.contiguous(layout);
   auto idx = index.contiguous();
-  auto out = at::empty_like(x);
+  auto out = at::empty_like(x, layout);
   const float *xd = x.data_ptr<float>();
   const float *pd = p.data_ptr<float>();
   const int64_t *id = idx.data_ptr<int64_t>();
   float *od = out.data_ptr<float>();
-  at::parallel_for(0, B * D, 4096, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
-      const int64_t b = i / D, j = i % D;
-      const float d = xd[i] - pd[id[b] * D + j];
-      od[i] = d * d;
+  at::parallel_for(0, B * D, 16384, [&](int64_t begin, int64_t end) {
+    // [begin, end) in runs that stay inside one image: one prototype row each.
+    for (int64_t i = begin; i < end;) {
+      const int64_t b = i / D, j = i - b * D, n = std::min(end - i, D - j);
+      const float *xs = xd + i;
+      const float *ps = pd + id[b] * D + j;
+      float *os = od + i;
+      for (int64_t t = 0; t < n; ++t) {
+        const float d = xs[t] - ps[t];
+        os[t] = d * d;
+      }
+      i += n;
     }
   });
   return out;
