@@ -134,7 +134,11 @@ void PrnModelImpl::check_input(const torch::Tensor &images) const {
   PRN_CHECK(images.device() == prototypes_[0].device(), "model input: expected a tensor on ",
             prototypes_[0].device(), " (the model's device), got one on ", images.device());
   PRN_CHECK(images.size(0) >= 1, "model input: expected at least one image, got an empty batch");
-  PRN_CHECK(torch::isfinite(images).all().item<bool>(), "model input: expected finite values, got NaN or Inf");
+  // One pass (min and max propagate NaN; an Inf is the min or the max) instead
+  // of isfinite's several over the whole batch.
+  const auto [lo, hi] = torch::aminmax(images);
+  PRN_CHECK(torch::isfinite(torch::stack({lo, hi})).all().item<bool>(),
+            "model input: expected finite values, got NaN or Inf");
 }
 
 ForwardTrace PrnModelImpl::run(const torch::Tensor &images, bool keep) {

@@ -36,6 +36,16 @@ TEST(BadInput, NonFiniteValues) {
   EXPECT_PRN_ERROR(model->forward(x), "finite");
   x[0][1][5][5] = std::nanf("");
   EXPECT_PRN_ERROR(model->forward(x), "NaN");
+  // -Inf, and a NaN as the very last value of a batch (the check is one
+  // min/max pass: neither may slip through it)
+  auto y = torch::rand({2, 3, 128, 128});
+  y[0][2][127][127] = -std::numeric_limits<float>::infinity();
+  EXPECT_PRN_ERROR(model->forward(y), "finite");
+  y[0][2][127][127] = 0.5f;
+  y[1][2][127][127] = std::nanf("");
+  EXPECT_PRN_ERROR(model->forward(y), "NaN");
+  y[1][2][127][127] = 0.5f;
+  EXPECT_NO_THROW(model->forward(y));
 }
 
 TEST(BadInput, UnfittedPrototypes) {
