@@ -242,7 +242,9 @@ std::array<torch::Tensor, 3> EncoderImpl::forward(const torch::Tensor &images, b
     auto l3 = layer3->forward(l2);
     return {l1, l2, l3};
   }
-  x = torch::max_pool2d(stem->relu_(), 3, 2, 1);
+  // max_pool2d(relu(y)) == relu(max_pool2d(y)) exactly (both monotone): the ReLU
+  // runs on the pooled map, a quarter of the stem's output.
+  x = torch::max_pool2d(*stem, 3, 2, 1).relu_();
   std::array<torch::Tensor, 3> out;
   int s = 0;
   for (auto *layer : {&layer1, &layer2, &layer3}) {
