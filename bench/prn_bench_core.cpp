@@ -128,7 +128,44 @@ template <typename F> double time_median(const torch::Device &d, int repeats, F 
   return t[t.size() / 2];
 }
 
-// One measurement, in this (child) process: prints "RESULT seconds peak_bytes".
+// The machine's plain convolution throughput: one large 3x3 conv (8x256x64x64
+// -> 256), in NCHW and in channels-last (the model's layout); the faster counts.
+class ConvProbe {
+public:
+  explicit ConvProbe(const torch::Device &device) : device_(device) {
+    for (int f = 0; f < 2; ++f) {
+      const auto format = f == 0 ? torch::MemoryFormat::Contiguous : torch::MemoryFormat::ChannelsLast;
+      x_[f] = torch::rand({kB, kC, kH, kH}).to(device).contiguous(format);
+      w_[f] = torch::rand({kC, kC, 3, 3}).to(device).contiguous(format);
+      torch::conv2d(x_[f], w_[f], {}, 1, 1); // oneDNN / cuDNN set-up, untimed
+    }
+    sync(device_);
+  }
+  // GFLOP/s of the faster layout, each timed once.
+  double gflops() {
+    double best = 0;
+    for (int f = 0; f < 2; ++f) {
+      auto t0 = std::chrono::steady_clock::now();
+      torch::conv2d(x_[f], w_[f], {}, 1, 1);
+      sync(device_);
+      best = std::max(best, 2.0 * kC * kC * 9 * kH * kH * kB / seconds_since(t0) / 1e9);
+    }
+    return best;
+  }
+
+private:
+  static constexpr int64_t kB = 8, kC = 256, kH = 64;
+  torch::Device device_;
+  std::array<torch::Tensor, 2> x_, w_;
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// One measurement, in this (child) process: prints "RESULT seconds peak_bytes
+// of_conv conv_gflops".
 int run_child(const BenchParams &p) {
   torch::Device device(p.device);
   auto c = prn::ModelConfig::by_name(p.child_config);
@@ -156,25 +193,31 @@ int run_child(const BenchParams &p) {
         stats.allocated_bytes[static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE)].peak);
   }
 #endif
-  std::printf("RESULT %.9f %.0f\n", sec, peak);
+  // The fraction of the machine's limit, on a host whose speed drifts (shared
+  // cores, clock changes): rounds of (conv, forward), each forward against the
+  // conv measured just before it; the median round. Conv tensors are made only
+  // now, so the peak memory above is the forward's own.
+  const double flops = prn::count_flops(c, p.prototypes).total_flops * static_cast<double>(p.child_batch);
+  ConvProbe probe(device);
+  std::vector<double> ratios, limits;
+  for (int r = 0; r < p.repeats; ++r) {
+    const double limit = probe.gflops();
+    auto t0 = std::chrono::steady_clock::now();
+    model->forward(x);
+    sync(device);
+    ratios.push_back(flops / seconds_since(t0) / 1e9 / limit);
+    limits.push_back(limit);
+  }
+  std::printf("RESULT %.9f %.0f %.6f %.3f\n", sec, peak, median(ratios), median(limits));
   return 0;
 }
 
-// The machine's plain convolution throughput: one large 3x3 conv, input and
-// weight in `format` (the model runs channels-last; NCHW is measured too, and
-// the faster of the two is the limit).
-double conv_gflops(const BenchParams &p, torch::MemoryFormat format) {
-  torch::Device device(p.device);
-  torch::InferenceMode guard;
-  const int64_t B = 8, C = 256, H = 64;
-  auto x = torch::rand({B, C, H, H}).to(device).contiguous(format);
-  auto w = torch::rand({C, C, 3, 3}).to(device).contiguous(format);
-  const double sec = time_median(device, p.repeats, [&] { torch::conv2d(x, w, {}, 1, 1); });
-  return 2.0 * C * C * 9 * H * H * B / sec / 1e9;
-}
+struct ChildResult {
+  double sec = 0, peak = 0, of_conv = 0, conv = 0;
+};
 
-bool spawn_child(const char *self, const BenchParams &p, const std::string &config, int64_t batch, double &sec,
-                 double &peak) {
+bool spawn_child(const char *self, const BenchParams &p, const std::string &config, int64_t batch,
+                 ChildResult &out) {
   std::vector<std::string> args{self,       "--child",   config, std::to_string(batch), "--repeats",
                                 std::to_string(p.repeats), "--device", p.device, "--prototypes",
                                 std::to_string(p.prototypes)};
@@ -201,18 +244,18 @@ bool spawn_child(const char *self, const BenchParams &p, const std::string &conf
     close(fds[0]);
     return false;
   }
-  std::string out;
+  std::string text;
   char buf[4096];
   ssize_t n;
   while ((n = read(fds[0], buf, sizeof buf)) > 0)
-    out.append(buf, static_cast<size_t>(n));
+    text.append(buf, static_cast<size_t>(n));
   close(fds[0]);
   int status = 0;
   waitpid(pid, &status, 0);
-  auto pos = out.find("RESULT ");
+  auto pos = text.find("RESULT ");
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || pos == std::string::npos)
     return false;
-  std::istringstream(out.substr(pos + 7)) >> sec >> peak;
+  std::istringstream(text.substr(pos + 7)) >> out.sec >> out.peak >> out.of_conv >> out.conv;
   return true;
 }
 
@@ -232,54 +275,34 @@ int main(int argc, char **argv) {
     if (!p.child_config.empty())
       return run_child(p);
 
-    // The limit: the faster layout, measured before and after the forwards
-    // (the best of the four: a quiet moment of the machine counts against the
-    // forwards, not for them).
-    const double nchw = conv_gflops(p, torch::MemoryFormat::Contiguous);
-    const double nhwc = conv_gflops(p, torch::MemoryFormat::ChannelsLast);
-    double conv = std::max(nchw, nhwc);
     std::printf("# prn-bench-core\n\n");
     std::printf("device %s, %d intra-op threads, %d timed forwards per point (median), %lld prototypes per scale\n\n",
                 p.device.c_str(), torch::get_num_threads(), p.repeats, static_cast<long long>(p.prototypes));
-    std::printf("plain 3x3 conv (8x256x64x64 -> 256 channels), before the forwards: NCHW %.1f GFLOP/s, "
-                "channels-last %.1f GFLOP/s; \"of conv\" divides by the fastest conv of the run\n\n",
-                nchw, nhwc);
-    std::printf("| config | batch | GFLOP/tile | forward ms | tiles/s | GFLOP/s | of conv | peak mem MiB |\n");
-    std::printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
-    struct Row {
-      std::string config;
-      int64_t batch;
-      double flops, sec, peak;
-    };
-    std::vector<Row> rows;
+    std::printf("| config | batch | GFLOP/tile | forward ms | tiles/s | GFLOP/s | conv limit GFLOP/s | of conv | "
+                "peak mem MiB |\n");
+    std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    std::fflush(stdout);
     for (const auto &name : p.configs) {
       auto c = prn::ModelConfig::by_name(name);
       const double flops = prn::count_flops(c, p.prototypes).total_flops;
       for (int64_t b : p.batches) {
-        std::fprintf(stderr, "prn-bench-core: %s, batch %lld\n", name.c_str(), static_cast<long long>(b));
-        double sec = 0, peak = 0;
-        if (!spawn_child(argv[0], p, name, b, sec, peak))
-          sec = 0;
-        rows.push_back({name, b, flops, sec, peak});
+        ChildResult r;
+        if (!spawn_child(argv[0], p, name, b, r)) {
+          std::printf("| %s | %lld | %.2f | failed | | | | | |\n", name.c_str(), static_cast<long long>(b),
+                      flops / 1e9);
+          continue;
+        }
+        const double gflops = flops * static_cast<double>(b) / r.sec / 1e9;
+        std::printf("| %s | %lld | %.2f | %.1f | %.2f | %.1f | %.1f | %.2f | %.0f |\n", name.c_str(),
+                    static_cast<long long>(b), flops / 1e9, r.sec * 1e3, static_cast<double>(b) / r.sec, gflops, r.conv,
+                    r.of_conv, r.peak / (1024.0 * 1024.0));
+        std::fflush(stdout);
       }
     }
-    const double nchw_after = conv_gflops(p, torch::MemoryFormat::Contiguous);
-    const double nhwc_after = conv_gflops(p, torch::MemoryFormat::ChannelsLast);
-    conv = std::max({conv, nchw_after, nhwc_after});
-    for (const auto &r : rows) {
-      if (r.sec <= 0) {
-        std::printf("| %s | %lld | %.2f | failed | | | | |\n", r.config.c_str(), static_cast<long long>(r.batch),
-                    r.flops / 1e9);
-        continue;
-      }
-      const double gflops = r.flops * static_cast<double>(r.batch) / r.sec / 1e9;
-      std::printf("| %s | %lld | %.2f | %.1f | %.2f | %.1f | %.2f | %.0f |\n", r.config.c_str(),
-                  static_cast<long long>(r.batch), r.flops / 1e9, r.sec * 1e3, static_cast<double>(r.batch) / r.sec,
-                  gflops, gflops / conv, r.peak / (1024.0 * 1024.0));
-    }
-    std::printf("\nplain 3x3 conv after the forwards: NCHW %.1f GFLOP/s, channels-last %.1f GFLOP/s; "
-                "\"of conv\" above divides by %.1f GFLOP/s\n",
-                nchw_after, nhwc_after, conv);
+    std::printf("\nconv limit: one plain 3x3 conv, 8x256x64x64 -> 256 channels, the faster of NCHW and channels-last.\n"
+                "of conv: each row's process alternates conv and forward %d times; each forward's FLOP/s over the\n"
+                "conv's just before it, the median of those ratios (robust to a host whose speed drifts).\n",
+                p.repeats);
     std::printf("\npeak mem: CPU, the resident-set growth during the forwards; CUDA, the caching allocator's peak.\n");
   } catch (const std::exception &e) {
     std::fprintf(stderr, "prn-bench-core: %s\n", e.what());
