@@ -113,6 +113,22 @@ TEST(InferenceFastPath, FullResolutionTailInGroupsMatchesOneImageAtATime) {
   }
 }
 
+TEST(InferenceFastPath, LargeCpuBatchesRunInGroupsOfEight) {
+  // 19 images: groups of 8, 8 and 3; each image's map is the one it gets alone.
+  auto model = fitted_light(4);
+  perturb_batchnorm(*model, 14);
+  prn::SyntheticTextures gen(128, 7);
+  auto x = gen.normal_images(19);
+  auto [plain, fast] = plain_and_fast(*model, x);
+  ASSERT_EQ(fast.sizes(), (std::vector<int64_t>{19, 1, 128, 128}));
+  EXPECT_LE(max_abs_diff(plain, fast), kTolerance);
+  torch::InferenceMode guard;
+  for (int64_t i : {0, 7, 8, 15, 16, 18}) {
+    auto alone = torch::sigmoid(model->forward(x.narrow(0, i, 1)));
+    EXPECT_LE(max_abs_diff(alone, fast.narrow(0, i, 1)), 1e-5) << "image " << i;
+  }
+}
+
 TEST(InferenceFastPath, FollowsChangedStatisticsAndWeights) {
   auto model = fitted_light(2);
   prn::SyntheticTextures gen(128, 6);
