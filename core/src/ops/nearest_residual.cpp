@@ -28,7 +28,13 @@ void check_inputs(const at::Tensor &features, const at::Tensor &prototypes) {
               " and ", prototypes.device());
 }
 
-std::tuple<at::Tensor, at::Tensor> forward_impl(const at::Tensor &features, const at::Tensor &prototypes) {
+std::tuple<at::Tensor, at::Tensor> forward_impl(const at::Tensor &input, const at::Tensor &given_prototypes) {
+  // The kernels read flat vectors in one layout: the features' (channels-last
+  // in the model, whose prototypes are stored so), the prototypes converted
+  // once here when theirs differs.
+  const auto layout = input.suggest_memory_format();
+  const auto features = input.contiguous(layout);
+  const auto prototypes = given_prototypes.contiguous(layout);
   if (features.is_cpu()) {
     auto dist = detail::prototype_distances_cpu(features, prototypes);
     auto index = dist.argmin(1);

@@ -6,8 +6,16 @@
 namespace prn::ops::detail {
 
 // Every kernel reads each image and each prototype as one flat vector in the
-// memory layout of `features` (NCHW or channels-last; the prototypes are
-// converted to it when theirs differs) and writes the residual in that layout.
+// memory layout the two share (NCHW or channels-last; the dispatch,
+// ops/nearest_residual.cpp, converts the prototypes to the features' layout
+// once when theirs differs) and writes the residual in that layout.
+inline void check_shared_layout(const at::Tensor &features, const at::Tensor &prototypes) {
+  const auto layout = features.suggest_memory_format();
+  TORCH_CHECK(features.is_contiguous(layout) && prototypes.is_contiguous(layout),
+              "nearest_prototype_residual kernels: expected features and prototypes dense in one memory layout, got "
+              "strides ",
+              features.strides(), " and ", prototypes.strides());
+}
 
 // Squared L2 distance of every image to every prototype: (B, K) float32.
 at::Tensor prototype_distances_cpu(const at::Tensor &features, const at::Tensor &prototypes);

@@ -1,6 +1,6 @@
 // CPU kernels of the nearest-prototype residual op. Both read features and
 // prototypes as flat per-image vectors in memory order, so they serve any
-// layout the two share (the dispatch gives them one: NCHW or channels-last).
+// layout the two share (check_shared_layout: NCHW or channels-last).
 #include "../nearest_residual_kernels.h"
 
 #include <ATen/ATen.h>
@@ -41,17 +41,15 @@ float chunk_squared_distance(const float *a, const float *b, int64_t n) {
 at::Tensor prototype_distances_cpu(const at::Tensor &features, const at::Tensor &prototypes) {
   const int64_t B = features.size(0), K = prototypes.size(0);
   const int64_t D = features.numel() / B;
-  const auto layout = features.suggest_memory_format();
-  auto x = features.contiguous(layout);
-  auto p = prototypes.contiguous(layout);
+  check_shared_layout(features, prototypes);
   const int64_t chunks = (D + kChunk - 1) / kChunk;
   // partial[c][b][k]: chunk c of image b against prototype k. One chunk per
   // task, every image against every prototype: the B + K chunk slices of a
   // task stay in cache while B * K pairs are summed, so features and
   // prototypes are read from memory once, not K and B times.
   auto partial = at::empty({chunks, B, K}, features.options());
-  const float *xd = x.data_ptr<float>();
-  const float *pd = p.data_ptr<float>();
+  const float *xd = features.data_ptr<float>();
+  const float *pd = prototypes.data_ptr<float>();
   float *part = partial.data_ptr<float>();
   const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, B * K * kChunk));
   at::parallel_for(0, chunks, grain, [&](int64_t begin, int64_t end) {
@@ -76,13 +74,11 @@ at::Tensor prototype_distances_cpu(const at::Tensor &features, const at::Tensor 
 at::Tensor gathered_residual_cpu(const at::Tensor &features, const at::Tensor &prototypes, const at::Tensor &index) {
   const int64_t B = features.size(0);
   const int64_t D = features.numel() / B;
-  const auto layout = features.suggest_memory_format();
-  auto x = features.contiguous(layout);
-  auto p = prototypes.contiguous(layout);
+  check_shared_layout(features, prototypes);
   auto idx = index.contiguous();
-  auto out = at::empty_like(x, layout);
-  const float *xd = x.data_ptr<float>();
-  const float *pd = p.data_ptr<float>();
+  auto out = at::empty_like(features, features.suggest_memory_format());
+  const float *xd = features.data_ptr<float>();
+  const float *pd = prototypes.data_ptr<float>();
   const int64_t *id = idx.data_ptr<int64_t>();
   float *od = out.data_ptr<float>();
   at::parallel_for(0, B * D, 16384, [&](int64_t begin, int64_t end) {

@@ -53,9 +53,9 @@ at::Tensor prototype_distances_cuda(const at::Tensor &features, const at::Tensor
   c10::cuda::CUDAGuard guard(features.device());
   const int64_t B = features.size(0), K = prototypes.size(0);
   const int64_t D = features.numel() / B;
-  const auto layout = features.suggest_memory_format(); // flat vectors in the features' layout
-  auto x = features.contiguous(layout);
-  auto p = prototypes.contiguous(layout);
+  check_shared_layout(features, prototypes);
+  const auto &x = features;
+  const auto &p = prototypes;
   auto out = at::empty({B, K}, features.options());
   if (B * K == 0)
     return out;
@@ -70,11 +70,11 @@ at::Tensor gathered_residual_cuda(const at::Tensor &features, const at::Tensor &
   c10::cuda::CUDAGuard guard(features.device());
   const int64_t B = features.size(0);
   const int64_t D = features.numel() / B;
-  const auto layout = features.suggest_memory_format(); // flat vectors in the features' layout
-  auto x = features.contiguous(layout);
-  auto p = prototypes.contiguous(layout);
+  check_shared_layout(features, prototypes);
+  const auto &x = features;
+  const auto &p = prototypes;
   auto idx = index.contiguous();
-  auto out = at::empty_like(x, layout);
+  auto out = at::empty_like(x, x.suggest_memory_format());
   const int64_t total = x.numel();
   if (total == 0)
     return out;
