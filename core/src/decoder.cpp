@@ -1,5 +1,6 @@
 #include "prn/decoder.h"
 
+#include "internal/batch_groups.h"
 #include "internal/channels_last.h"
 
 #include "prn/batchnorm.h"
@@ -103,15 +104,9 @@ torch::Tensor DecoderImpl::forward_inference(const Scales &x) {
 torch::Tensor DecoderImpl::tail_inference(const torch::Tensor &y) {
   const int64_t per_image = std::max(y.size(1), head_channels_) * output_size_ * output_size_ * y.element_size();
   const int64_t group = std::max<int64_t>(1, kTailGroupBytes / per_image);
-  auto tail = [&](const torch::Tensor &part) {
+  return detail::in_groups(y, group, [&](const torch::Tensor &part) {
     return out(forward_folded(head, folds_[5], upsample(part, output_size_)));
-  };
-  if (y.size(0) <= group)
-    return tail(y);
-  std::vector<torch::Tensor> parts;
-  for (int64_t i = 0; i < y.size(0); i += group)
-    parts.push_back(tail(y.narrow(0, i, std::min(group, y.size(0) - i))));
-  return torch::cat(parts, 0);
+  });
 }
 
 void DecoderImpl::train(bool on) {
