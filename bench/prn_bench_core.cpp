@@ -25,6 +25,7 @@
 #include <sstream>
 #include <spawn.h>
 #include <string>
+#include <utility>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
@@ -113,6 +114,11 @@ void sync(const torch::Device &d) {
     torch::cuda::synchronize();
 }
 
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
 // Median seconds of `repeats` runs of fn after one warm-up.
 template <typename F> double time_median(const torch::Device &d, int repeats, F fn) {
   fn();
@@ -124,8 +130,7 @@ template <typename F> double time_median(const torch::Device &d, int repeats, F 
     sync(d);
     t.push_back(seconds_since(t0));
   }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
+  return median(std::move(t));
 }
 
 // The machine's plain convolution throughput: one large 3x3 conv (8x256x64x64
@@ -158,11 +163,6 @@ private:
   torch::Device device_;
   std::array<torch::Tensor, 2> x_, w_;
 };
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 // One measurement, in this (child) process: prints "RESULT seconds peak_bytes
 // of_conv conv_gflops".
