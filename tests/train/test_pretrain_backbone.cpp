@@ -5,7 +5,6 @@
 #include "prn/bundle.h"
 #include "prn/state_dict.h"
 
-
 namespace {
 
 using prn::test::run;
