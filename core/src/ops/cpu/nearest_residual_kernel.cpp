@@ -3,6 +3,8 @@
 // layout the two share (check_shared_layout: NCHW or channels-last).
 #include "../nearest_residual_kernels.h"
 
+#include "internal/cpu_clones.h"
+
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
@@ -18,22 +20,33 @@ constexpr int64_t kChunk = 1024;
 // without reassociating a single running sum.
 constexpr int kLanes = 16;
 
-float chunk_squared_distance(const float *a, const float *b, int64_t n) {
-  float acc[kLanes] = {};
-  int64_t j = 0;
-  for (; j + kLanes <= n; j += kLanes)
-    for (int l = 0; l < kLanes; ++l) {
-      const float d = a[j + l] - b[j + l];
-      acc[l] += d * d;
+// part[b * K + k] = squared distance of elements [j0, j0 + n) of image b and
+// prototype k (x: B images, p: K prototypes, D floats each), for every pair:
+// the B + K slices stay in cache while the B * K pairs are summed.
+PRN_CPU_CLONES
+void chunk_distances(const float *x, const float *p, int64_t B, int64_t K, int64_t D, int64_t j0, int64_t n,
+                     float *part) {
+  for (int64_t b = 0; b < B; ++b) {
+    for (int64_t k = 0; k < K; ++k) {
+      const float *xs = x + b * D + j0;
+      const float *ps = p + k * D + j0;
+      float acc[kLanes] = {};
+      int64_t j = 0;
+      for (; j + kLanes <= n; j += kLanes)
+        for (int l = 0; l < kLanes; ++l) {
+          const float d = xs[j + l] - ps[j + l];
+          acc[l] += d * d;
+        }
+      for (int l = 0; j < n; ++j, ++l) {
+        const float d = xs[j] - ps[j];
+        acc[l] += d * d;
+      }
+      float total = 0.f;
+      for (int l = 0; l < kLanes; ++l)
+        total += acc[l];
+      part[b * K + k] = total;
     }
-  for (int l = 0; j < n; ++j, ++l) {
-    const float d = a[j] - b[j];
-    acc[l] += d * d;
   }
-  float total = 0.f;
-  for (int l = 0; l < kLanes; ++l)
-    total += acc[l];
-  return total;
 }
 
 } // namespace
@@ -44,9 +57,8 @@ at::Tensor prototype_distances_cpu(const at::Tensor &features, const at::Tensor 
   check_shared_layout(features, prototypes);
   const int64_t chunks = (D + kChunk - 1) / kChunk;
   // partial[c][b][k]: chunk c of image b against prototype k. One chunk per
-  // task, every image against every prototype: the B + K chunk slices of a
-  // task stay in cache while B * K pairs are summed, so features and
-  // prototypes are read from memory once, not K and B times.
+  // task, every image against every prototype (chunk_distances), so features
+  // and prototypes are read from memory once, not K and B times.
   auto partial = at::empty({chunks, B, K}, features.options());
   const float *xd = features.data_ptr<float>();
   const float *pd = prototypes.data_ptr<float>();
@@ -54,10 +66,8 @@ at::Tensor prototype_distances_cpu(const at::Tensor &features, const at::Tensor 
   const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, B * K * kChunk));
   at::parallel_for(0, chunks, grain, [&](int64_t begin, int64_t end) {
     for (int64_t c = begin; c < end; ++c) {
-      const int64_t j0 = c * kChunk, n = std::min(kChunk, D - j0);
-      for (int64_t b = 0; b < B; ++b)
-        for (int64_t k = 0; k < K; ++k)
-          part[(c * B + b) * K + k] = chunk_squared_distance(xd + b * D + j0, pd + k * D + j0, n);
+      const int64_t j0 = c * kChunk;
+      chunk_distances(xd, pd, B, K, D, j0, std::min(kChunk, D - j0), part + c * B * K);
     }
   });
   auto out = at::empty({B, K}, features.options());
