@@ -3,39 +3,34 @@
 #include "prn/ops/colormap_blend.h"
 
 #include "colormap_blend_kernels.h"
+#include "packed_layout.h"
 
 #include <cmath>
 
 namespace prn::ops {
 namespace {
 
-struct BlendLayout {
-  int bytes, r, g, b;
-};
-
-BlendLayout blend_layout_of(prn::stream::PixelFormat f) {
+detail::PackedLayout blend_layout_of(prn::stream::PixelFormat f) {
   using prn::stream::PixelFormat;
   TORCH_CHECK(f == PixelFormat::RGB || f == PixelFormat::BGR || f == PixelFormat::RGBx || f == PixelFormat::BGRx ||
                   f == PixelFormat::RGBA || f == PixelFormat::BGRA,
               "colormap_blend_: expected an RGB-family pixel format (RGB, BGR, RGBx, BGRx, RGBA, BGRA), got ",
               prn::stream::pixel_format_name(f));
-  const auto rgb = prn::stream::rgb_byte_offsets(f);
-  return {static_cast<int>(prn::stream::bytes_per_pixel(f)), static_cast<int>(rgb[0]), static_cast<int>(rgb[1]),
-          static_cast<int>(rgb[2])};
+  return detail::packed_layout_of(f);
 }
 
-void check_inputs(const at::Tensor &frame, const at::Tensor &heatmap, const BlendLayout &layout,
+void check_inputs(const at::Tensor &frame, const at::Tensor &heatmap, const detail::PackedLayout &layout,
                   const ColormapBlendOptions &o) {
   TORCH_CHECK(frame.defined() && heatmap.defined(), "colormap_blend_: expected defined frame and heatmap tensors");
-  TORCH_CHECK(frame.dim() == 3 && frame.size(2) == layout.bytes,
-              "colormap_blend_: expected a frame of shape (H, W, ", layout.bytes, ") for its pixel format, got ",
-              frame.sizes());
+  TORCH_CHECK(frame.dim() == 3 && frame.size(2) == layout.bytes_per_pixel,
+              "colormap_blend_: expected a frame of shape (H, W, ", layout.bytes_per_pixel,
+              ") for its pixel format, got ", frame.sizes());
   TORCH_CHECK(frame.scalar_type() == at::kByte, "colormap_blend_: expected a uint8 frame, got ",
               frame.scalar_type());
-  TORCH_CHECK(frame.stride(2) == 1 && (frame.size(1) <= 1 || frame.stride(1) == layout.bytes) &&
-                  (frame.size(0) <= 1 || frame.stride(0) >= frame.size(1) * layout.bytes),
-              "colormap_blend_: expected packed pixels (strides (>= ", frame.size(1) * layout.bytes, ", ",
-              layout.bytes, ", 1)), got strides ", frame.strides());
+  TORCH_CHECK(frame.stride(2) == 1 && (frame.size(1) <= 1 || frame.stride(1) == layout.bytes_per_pixel) &&
+                  (frame.size(0) <= 1 || frame.stride(0) >= frame.size(1) * layout.bytes_per_pixel),
+              "colormap_blend_: expected packed pixels (strides (>= ", frame.size(1) * layout.bytes_per_pixel, ", ",
+              layout.bytes_per_pixel, ", 1)), got strides ", frame.strides());
   TORCH_CHECK(heatmap.dim() == 2 && heatmap.size(0) >= 1 && heatmap.size(1) >= 1,
               "colormap_blend_: expected a non-empty heatmap of shape (h, w), got ", heatmap.sizes());
   TORCH_CHECK(heatmap.scalar_type() == at::kFloat, "colormap_blend_: expected a float32 heatmap, got ",
@@ -53,7 +48,7 @@ void check_inputs(const at::Tensor &frame, const at::Tensor &heatmap, const Blen
 
 at::Tensor colormap_blend_(const at::Tensor &frame, const at::Tensor &heatmap, prn::stream::PixelFormat format,
                            const ColormapBlendOptions &options) {
-  const BlendLayout layout = blend_layout_of(format);
+  const detail::PackedLayout layout = blend_layout_of(format);
   check_inputs(frame, heatmap, layout, options);
   const ColormapLut &lut = colormap_lut(options.colormap);
   const BlendStyle style{options.min_score, options.alpha, lut.data()};
@@ -72,13 +67,13 @@ at::Tensor colormap_blend_(const at::Tensor &frame, const at::Tensor &heatmap, p
 
   PackedFrame pf;
   pf.data = work.data_ptr<uint8_t>();
-  pf.stride = work.size(0) > 1 ? work.stride(0) : work.size(1) * layout.bytes;
+  pf.stride = work.size(0) > 1 ? work.stride(0) : work.size(1) * layout.bytes_per_pixel;
   pf.width = work.size(1);
   pf.height = work.size(0);
-  pf.pixel_stride = layout.bytes;
-  pf.r = layout.r;
-  pf.g = layout.g;
-  pf.b = layout.b;
+  pf.pixel_stride = static_cast<int>(layout.bytes_per_pixel);
+  pf.r = static_cast<int>(layout.rgb[0]);
+  pf.g = static_cast<int>(layout.rgb[1]);
+  pf.b = static_cast<int>(layout.rgb[2]);
   const HeatmapView hv{heat.data_ptr<float>(), heat.size(1), heat.size(0), options.scale_x};
 
 #if PRN_WITH_CUDA

@@ -6,11 +6,6 @@
 namespace prn::ops {
 namespace {
 
-detail::PackedLayout packed_layout_of(prn::stream::PixelFormat format) {
-  const std::array<int64_t, 3> rgb = prn::stream::rgb_byte_offsets(format);
-  return {prn::stream::bytes_per_pixel(format), {rgb[0], rgb[1], rgb[2]}};
-}
-
 void check_inputs(const at::Tensor &rows, prn::stream::PixelFormat format, int64_t width, const at::Tensor &origins,
                   int64_t tile, int64_t size) {
   TORCH_CHECK(rows.defined() && origins.defined(), "tiles_from_rows: expected defined rows and origins");
@@ -38,7 +33,7 @@ void check_inputs(const at::Tensor &rows, prn::stream::PixelFormat format, int64
 at::Tensor tiles_from_rows(const at::Tensor &rows, prn::stream::PixelFormat format, int64_t width,
                            const at::Tensor &origins, int64_t tile, int64_t size) {
   check_inputs(rows, format, width, origins, tile, size);
-  const detail::PackedLayout layout = packed_layout_of(format);
+  const detail::PackedLayout layout = detail::packed_layout_of(format);
   if (origins.size(0) == 0)
     return at::empty({0, 3, size, size}, rows.options().dtype(at::kFloat));
   if (rows.is_cpu())

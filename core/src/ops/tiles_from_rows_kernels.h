@@ -2,17 +2,13 @@
 // and contiguous; rows (R, pitch) uint8, origins (N, 2) int64.
 #pragma once
 
+#include "packed_layout.h"
+
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
 
 namespace prn::ops::detail {
-
-// Where a pixel's bytes are: bytes per pixel, and the offsets of R, G, B.
-struct PackedLayout {
-  int64_t bytes_per_pixel;
-  int64_t rgb[3];
-};
 
 at::Tensor tiles_from_rows_cpu(const at::Tensor &rows, const PackedLayout &layout, int64_t width,
                                const at::Tensor &origins, int64_t tile, int64_t size);
