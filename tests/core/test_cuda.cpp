@@ -2,6 +2,7 @@
 // Skipped where LibTorch sees no CUDA device (CI has none; scripts/device-check.sh
 // runs them on a lent GPU).
 #include "prn/model.h"
+#include "prn/ops/depthwise_conv.h"
 #include "prn/ops/nearest_residual.h"
 #include "prn/synthetic.h"
 #include "prn/train_step.h"
@@ -22,6 +23,19 @@ TEST(Cuda, NearestResidualKernelMatchesCpu) {
   EXPECT_TRUE(r_gpu.is_cuda());
   EXPECT_TRUE(torch::equal(i_gpu.cpu(), i_cpu));
   EXPECT_TRUE(torch::allclose(r_gpu.cpu(), r_cpu, 1e-5, 1e-5));
+}
+
+TEST(Cuda, DepthwiseConvMatchesCpu) {
+  if (!have_cuda())
+    GTEST_SKIP() << "no CUDA device";
+  c10::InferenceMode guard;
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(6);
+  auto x = at::randn({4, 64, 32, 32}, gen), w = at::randn({256, 1, 5, 5}, gen), b = at::randn({256}, gen);
+  auto r = at::randn({4, 256, 8, 8}, gen);
+  auto cpu = prn::ops::depthwise_conv2d(x, w, b, 4, 2, r);
+  auto gpu = prn::ops::depthwise_conv2d(x.cuda(), w.cuda(), b.cuda(), 4, 2, r.cuda());
+  EXPECT_TRUE(gpu.is_cuda());
+  EXPECT_LT((gpu.cpu() - cpu).abs().max().item<float>(), 1e-4);
 }
 
 TEST(Cuda, ModelForwardMatchesCpu) {
