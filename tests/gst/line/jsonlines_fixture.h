@@ -58,6 +58,9 @@ void expect_float (const Json &j, double want, const char *field);
 void expect_int (const Json &j, long long want, const char *field);
 void expect_string (const Json &j, const std::string &want, const char *field);
 
+/* x, y, width, height, area and score of `j` are those of `r` (score: its peak). */
+void expect_region_fields (const Json &j, const GstPrnRegion &r);
+
 /* A region object of a buffer line: exactly x, y, width, height, area, score. */
 void expect_region_object (const Json &j, const GstPrnRegion &r);
 

@@ -44,12 +44,7 @@ TEST (JsonLines, OneLinePerRegionWithEveryField)
     expect_int (j["pts"], 2 * GST_SECOND, "pts");
     expect_int (j["running_time"], 11 * GST_SECOND, "running_time");
     expect_int (j["row_offset"], 4096 + r.y, "row_offset");
-    expect_int (j["x"], r.x, "x");
-    expect_int (j["y"], r.y, "y");
-    expect_int (j["width"], r.width, "width");
-    expect_int (j["height"], r.height, "height");
-    expect_int (j["area"], static_cast<long long> (r.area), "area");
-    expect_float (j["score"], r.peak, "score");
+    expect_region_fields (j, r);
     expect_float (j["buffer_score"], 0.9, "buffer_score");
     expect_float (j["threshold"], 0.6, "threshold");
     expect_string (j["model_id"], "test-model", "model_id");
