@@ -6,7 +6,7 @@
 //
 //   prn-bench-element [--bundle B | --config light|paper] [--widths 2048,4096,8192]
 //                     [--rows N] [--lines-per-buffer L] [--batch-size N] [--device D]
-//                     [--repeats R]
+//                     [--repeats R] [--precision fp32|bf16|fp16]
 //
 // The element is timed from the end of its warm-up at caps (the model's first
 // call of each shape, on blank tiles; its own column) to EOS: the throughput of a
@@ -20,6 +20,7 @@
 // Markdown table.
 #include "bench_util.h"
 #include "prn/bundle.h"
+#include "prn/mixed_precision.h"
 #include "prn/stream/helper_thread.h"
 #include "prn/stream/line_scanner.h"
 
@@ -42,7 +43,7 @@
 namespace {
 
 struct Params {
-  std::string bundle, config = "light", device = "cpu";
+  std::string bundle, config = "light", device = "cpu", precision = "fp32";
   std::vector<int64_t> widths{2048, 4096, 8192};
   int64_t rows = 0; // 0: about 9 rows of tiles
   int64_t lines_per_buffer = 64, batch = 8;
@@ -51,7 +52,9 @@ struct Params {
 
 [[noreturn]] void usage(const char *argv0, int rc) {
   std::printf("usage: %s [--bundle B | --config light|paper] [--widths 2048,4096,8192] [--rows N]\n"
-              "          [--lines-per-buffer L] [--batch-size N] [--device cpu|cuda] [--repeats R]\n",
+              "          [--lines-per-buffer L] [--batch-size N] [--device cpu|cuda] [--repeats R]\n"
+              "          [--precision fp32|bf16|fp16]   (the element's precision property; the bare forward\n"
+              "                                          runs under the same autocast)\n",
               argv0);
   std::exit(rc);
 }
@@ -77,7 +80,7 @@ struct ElementRun {
 ElementRun run_element(const Params &p, const std::string &bundle, int64_t width, int64_t rows) {
   std::ostringstream desc;
   desc << "appsrc name=src format=time ! prnanomaly model=\"" << bundle << "\" device=" << p.device
-       << " batch-size=" << p.batch << " messages=none ! fakesink sync=false";
+       << " batch-size=" << p.batch << " precision=" << p.precision << " messages=none ! fakesink sync=false";
   GError *err = nullptr;
   GstElement *pipeline = gst_parse_launch(desc.str().c_str(), &err);
   if (!pipeline || err)
@@ -162,6 +165,7 @@ int main(int argc, char **argv) {
     else if (a == "--batch-size") p.batch = std::stoll(value());
     else if (a == "--device") p.device = value();
     else if (a == "--repeats") p.repeats = std::max(1, std::stoi(value()));
+    else if (a == "--precision") p.precision = value();
     else if (a == "-h" || a == "--help") usage(argv[0], 0);
     else usage(argv[0], 2);
   }
@@ -185,6 +189,8 @@ int main(int argc, char **argv) {
     // LibTorch work of this process off its main thread, which (like
     // gst-launch-1.0's) never runs a parallel region: see prn/stream/helper_thread.h.
     const torch::Device device(p.device == "cuda" ? torch::Device(torch::kCUDA, 0) : torch::Device(p.device));
+    const prn::Precision precision = prn::precision_from_name(p.precision);
+    prn::check_precision(precision, device);
     auto load = [&] {
       prn::Bundle b = prn::load_bundle(bundle_path);
       b.model->eval();
@@ -200,9 +206,10 @@ int main(int argc, char **argv) {
     });
 
     std::printf("prnanomaly element vs bare core forward: %s config (input %lld px), batch %lld, %lld lines per "
-                "buffer, %s, %d threads\n\n",
+                "buffer, %s, %s, %d threads\n\n",
                 config_name.c_str(), static_cast<long long>(S), static_cast<long long>(p.batch),
-                static_cast<long long>(p.lines_per_buffer), p.device.c_str(), at::get_num_threads());
+                static_cast<long long>(p.lines_per_buffer), p.device.c_str(), p.precision.c_str(),
+                at::get_num_threads());
     std::printf("| width | rows | tiles | element lines/s | core lines/s | element overhead | warm-up ms |\n");
     std::printf("|------:|-----:|------:|----------------:|-------------:|-----------------:|-----------:|\n");
     for (int64_t width : p.widths) {
@@ -241,6 +248,7 @@ int main(int argc, char **argv) {
         std::thread([&] {
           prn::Bundle bundle = load();
           torch::InferenceMode guard;
+          prn::AutocastGuard autocast(device, precision);
           const torch::Tensor x = torch::rand({p.batch, 3, S, S}).to(device);
           // One untimed call per call size, as the element warms up at caps.
           for (int64_t n : call_sizes)

@@ -40,6 +40,7 @@ torch::Device resolve_device(const std::string &name) {
 Engine::Engine(const EngineSettings &settings) : settings_(settings) {
   PRN_CHECK(!settings.model.empty(), "no model: set the 'model' property to a bundle written by prn-train");
   device_ = resolve_device(settings.device);
+  check_precision(settings.precision, device_); // fp16 needs CUDA
   bundle_ = load_bundle(settings.model);
   bundle_.model->eval();
   bundle_.model->to(device_);
@@ -55,9 +56,12 @@ torch::Tensor Engine::score_tiles(const torch::Tensor &tiles) {
   if (settings_.threads > 0) // this thread's own team size; cheap, and the scoring thread may change
     stream::set_intraop_threads_of_this_thread(settings_.threads);
   torch::InferenceMode guard;
+  AutocastGuard autocast(device_, settings_.precision);
   // Tiles come from the scanner on the model's device (CUDA scanner) or from the
   // CPU; the maps stay on the model's device, the scanner takes them from there.
-  torch::Tensor maps = bundle_.model->anomaly_map(tiles.to(device_, /*non_blocking=*/false));
+  // float32 whatever the precision (a no-op for fp32).
+  torch::Tensor maps =
+      bundle_.model->anomaly_map(tiles.to(device_, /*non_blocking=*/false)).to(torch::kFloat32);
   if (device_.is_cuda()) // the call time is the model's, not the launch's
     torch::cuda::synchronize(device_.index());
   call_total_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
@@ -187,6 +191,7 @@ void Engine::warm_up() {
     const auto t0 = std::chrono::steady_clock::now();
     {
       torch::InferenceMode guard;
+      AutocastGuard autocast(device_, settings_.precision);
       const torch::Tensor maps = bundle_.model->anomaly_map(torch::zeros({n, 3, S, S}, torch::TensorOptions(device_)));
       if (device_.is_cuda())
         torch::cuda::synchronize(device_.index());

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "prn/bundle.h"
+#include "prn/mixed_precision.h"
 #include "prn/stream/line_scanner.h"
 #include "prn/stream/pixels.h"
 
@@ -34,6 +35,7 @@ struct EngineSettings {
   int64_t max_region_rows = 0;
   bool warm_up = true;        // run each model call shape once on blank tiles when a web starts
   int threads = 0;            // intra-op threads of the scoring thread; 0: LibTorch's default
+  Precision precision = Precision::Float32; // the model's arithmetic (autocast)
 };
 
 // Results for one camera buffer of `rows` rows.

@@ -23,6 +23,13 @@ typedef enum {
   GST_PRN_ANOMALY_MESSAGES_BUFFERS,          /* one per buffer */
 } GstPrnAnomalyMessages;
 
+/* The arithmetic the model runs in (autocast; weights stay float32). */
+typedef enum {
+  GST_PRN_ANOMALY_PRECISION_FP32,
+  GST_PRN_ANOMALY_PRECISION_BF16, /* CPU (fast with AVX-512 BF16 or AMX) and CUDA */
+  GST_PRN_ANOMALY_PRECISION_FP16, /* CUDA only */
+} GstPrnAnomalyPrecision;
+
 GST_ELEMENT_REGISTER_DECLARE (prnanomaly);
 
 G_END_DECLS

@@ -34,6 +34,21 @@ gst_prn_anomaly_messages_get_type (void)
   return type;
 }
 
+GType
+gst_prn_anomaly_precision_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_PRN_ANOMALY_PRECISION_FP32, "32-bit floats", "fp32"},
+    {GST_PRN_ANOMALY_PRECISION_BF16, "bfloat16 autocast (CPU and CUDA)", "bf16"},
+    {GST_PRN_ANOMALY_PRECISION_FP16, "float16 autocast (CUDA only)", "fp16"},
+    {0, NULL, NULL},
+  };
+  if (g_once_init_enter (&type))
+    g_once_init_leave (&type, g_enum_register_static ("GstPrnAnomalyPrecision", values));
+  return type;
+}
+
 namespace prn::gst {
 
 void
@@ -103,6 +118,13 @@ install_properties (GObjectClass * klass)
           "Intra-op threads of the thread that scores (0: LibTorch's default, the CPUs or OMP_NUM_THREADS). "
           "With several prnanomaly elements in one process, give each a share of the cores",
           0, 1024, DEFAULT_PROP_THREADS, ready));
+  g_object_class_install_property (klass, PROP_PRECISION,
+      g_param_spec_enum ("precision", "Precision",
+          "Arithmetic of the model's convolutions and matrix products (autocast; heatmaps and scores stay "
+          "32-bit): fp32; bf16, on the CPU fast where it has AVX-512 BF16 or AMX and on CUDA; fp16, CUDA "
+          "only. The heatmaps move by a few hundredths: calibrate the thresholds in the precision you run "
+          "(docs/performance.md measures the difference)",
+          GST_TYPE_PRN_ANOMALY_PRECISION, DEFAULT_PROP_PRECISION, ready));
   g_object_class_install_property (klass, PROP_MODEL_ID,
       g_param_spec_string ("model-id", "Model id", "Id of the loaded bundle's weights (after READY->PAUSED)",
           NULL, (GParamFlags) (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
@@ -135,6 +157,7 @@ set_prop (PrnAnomalySettings & s, guint id, const GValue * value)
     case PROP_MAX_INFLIGHT: s.max_inflight = g_value_get_uint (value); return true;
     case PROP_WARM_UP: s.warm_up = g_value_get_boolean (value); return true;
     case PROP_THREADS: s.threads = g_value_get_uint (value); return true;
+    case PROP_PRECISION: s.precision = g_value_get_enum (value); return true;
     default: return false;
   }
 }
@@ -158,6 +181,7 @@ get_prop (const PrnAnomalySettings & s, guint id, GValue * value)
     case PROP_MAX_INFLIGHT: g_value_set_uint (value, s.max_inflight); return true;
     case PROP_WARM_UP: g_value_set_boolean (value, s.warm_up); return true;
     case PROP_THREADS: g_value_set_uint (value, s.threads); return true;
+    case PROP_PRECISION: g_value_set_enum (value, s.precision); return true;
     case PROP_MODEL_ID: g_value_set_string (value, s.model_id.empty () ? NULL : s.model_id.c_str ()); return true;
     default: return false;
   }
@@ -177,6 +201,8 @@ engine_settings (const PrnAnomalySettings & s)
   e.max_region_rows = s.max_region_rows;
   e.warm_up = s.warm_up;
   e.threads = static_cast<int> (s.threads);
+  e.precision = s.precision == GST_PRN_ANOMALY_PRECISION_BF16 ? Precision::BFloat16
+      : s.precision == GST_PRN_ANOMALY_PRECISION_FP16 ? Precision::Float16 : Precision::Float32;
   return e;
 }
 

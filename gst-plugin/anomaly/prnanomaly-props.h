@@ -13,6 +13,8 @@ G_BEGIN_DECLS
 GType gst_prn_anomaly_mode_get_type (void);
 #define GST_TYPE_PRN_ANOMALY_MESSAGES (gst_prn_anomaly_messages_get_type ())
 GType gst_prn_anomaly_messages_get_type (void);
+#define GST_TYPE_PRN_ANOMALY_PRECISION (gst_prn_anomaly_precision_get_type ())
+GType gst_prn_anomaly_precision_get_type (void);
 G_END_DECLS
 
 namespace prn::gst {
@@ -34,6 +36,7 @@ enum {
   PROP_MAX_INFLIGHT,
   PROP_WARM_UP,
   PROP_THREADS,
+  PROP_PRECISION,
   PROP_MODEL_ID,
 };
 
@@ -52,6 +55,7 @@ enum {
 #define DEFAULT_PROP_MAX_INFLIGHT 0
 #define DEFAULT_PROP_WARM_UP TRUE
 #define DEFAULT_PROP_THREADS 0
+#define DEFAULT_PROP_PRECISION 0 /* fp32 */
 
 struct PrnAnomalySettings {
   std::string model;
@@ -69,6 +73,7 @@ struct PrnAnomalySettings {
   unsigned max_inflight = DEFAULT_PROP_MAX_INFLIGHT;
   bool warm_up = DEFAULT_PROP_WARM_UP;
   unsigned threads = DEFAULT_PROP_THREADS;
+  int precision = DEFAULT_PROP_PRECISION;
   std::string model_id; // read-only, set by start()
 };
 

@@ -1,0 +1,113 @@
+// prnanomaly's precision property: bf16 on the CPU scores a web like fp32 (the
+// same defect found, heatmaps within a few hundredths, yet not the same bits:
+// autocast ran), the property's names, and fp16 on the CPU as an error naming it.
+#include "element_util.h"
+
+#include <algorithm>
+#include <cmath>
+
+using namespace prn::test;
+
+namespace {
+
+const Box kDefect{300, 180, 40, 30};
+
+struct Scored {
+  std::vector<float> scores;
+  std::vector<std::vector<float>> heatmaps; // one per buffer, row-major
+  int matched = 0;                           // regions over the planted defect
+};
+
+Scored score_web(const torch::Tensor &web, const std::string &props) {
+  Scored s;
+  GstHarness *h = element_harness(props);
+  push_web(h, web, 64);
+  EXPECT_TRUE(gst_harness_push_event(h, gst_event_new_eos()));
+  Output out;
+  pull_all(h, out);
+  EXPECT_EQ(out.buffers.size(), static_cast<size_t>(web.size(0) / 64));
+  for (size_t i = 0; i < out.buffers.size(); ++i) {
+    const GstPrnAnomalyMeta *m = out.meta(i);
+    if (m == nullptr) {
+      ADD_FAILURE() << "buffer " << i << " without a meta";
+      continue;
+    }
+    s.scores.push_back(m->score);
+    gsize bytes = 0;
+    const float *px = m->heatmap ? static_cast<const float *>(g_bytes_get_data(m->heatmap, &bytes)) : nullptr;
+    EXPECT_EQ(bytes, sizeof(float) * m->heatmap_width * m->heatmap_height) << "buffer " << i;
+    s.heatmaps.emplace_back(px, px + bytes / sizeof(float));
+  }
+  for (const auto &[box, region] : out.regions())
+    s.matched += iou(box, kDefect) >= 0.3 ? 1 : 0;
+  gst_harness_teardown(h);
+  return s;
+}
+
+} // namespace
+
+TEST(ElementPrecision, Bf16OnTheCpuScoresLikeFp32) {
+  torch::Tensor web = plain_web(384, 512, 33);
+  plant(web, kDefect.x, kDefect.y, kDefect.w, kDefect.h, 90);
+  const Scored fp32 = score_web(web, "device=cpu");
+  const Scored bf16 = score_web(web, "device=cpu precision=bf16");
+  ASSERT_EQ(fp32.scores.size(), bf16.scores.size());
+  ASSERT_EQ(fp32.heatmaps.size(), bf16.heatmaps.size());
+  EXPECT_EQ(fp32.matched, 1);
+  EXPECT_EQ(bf16.matched, 1) << "bf16 finds the defect, once";
+  float max_diff = 0.f;
+  for (size_t i = 0; i < fp32.scores.size(); ++i) {
+    EXPECT_NEAR(bf16.scores[i], fp32.scores[i], 0.05) << "buffer " << i;
+    ASSERT_EQ(fp32.heatmaps[i].size(), bf16.heatmaps[i].size());
+    for (size_t k = 0; k < fp32.heatmaps[i].size(); ++k)
+      max_diff = std::max(max_diff, std::fabs(fp32.heatmaps[i][k] - bf16.heatmaps[i][k]));
+  }
+  EXPECT_LT(max_diff, 0.1f) << "bf16 heatmaps within a few hundredths of fp32";
+  EXPECT_GT(max_diff, 0.f) << "bf16 gave fp32's bits: autocast did not run";
+}
+
+TEST(ElementPrecision, PropertyNamesAndDefault) {
+  GstElement *e = gst_element_factory_make("prnanomaly", nullptr);
+  ASSERT_NE(e, nullptr);
+  for (const char *want : {"fp32", "bf16", "fp16"}) {
+    if (std::string(want) != "fp32")
+      gst_util_set_object_arg(G_OBJECT(e), "precision", want);
+    GValue p = G_VALUE_INIT;
+    g_value_init(&p, g_type_from_name("GstPrnAnomalyPrecision"));
+    g_object_get_property(G_OBJECT(e), "precision", &p);
+    GEnumClass *klass = static_cast<GEnumClass *>(g_type_class_ref(G_VALUE_TYPE(&p)));
+    const GEnumValue *ev = g_enum_get_value(klass, g_value_get_enum(&p));
+    ASSERT_NE(ev, nullptr);
+    EXPECT_STREQ(ev->value_nick, want);
+    g_type_class_unref(klass);
+    g_value_unset(&p);
+  }
+  gst_object_unref(e);
+}
+
+TEST(ElementPrecision, Fp16OnTheCpuIsAnErrorNamingIt) {
+  GstElement *e = gst_element_factory_make("prnanomaly", nullptr);
+  ASSERT_NE(e, nullptr);
+  g_object_set(e, "model", test_bundle().c_str(), "device", "cpu", NULL);
+  gst_util_set_object_arg(G_OBJECT(e), "precision", "fp16");
+  GstBus *bus = gst_bus_new();
+  gst_element_set_bus(e, bus);
+  // READY -> PAUSED starts the element: the bundle loads, fp16 cannot run on the CPU.
+  EXPECT_EQ(gst_element_set_state(e, GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  GstMessage *msg = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR);
+  ASSERT_NE(msg, nullptr) << "an error message";
+  GError *err = nullptr;
+  gchar *dbg = nullptr;
+  gst_message_parse_error(msg, &err, &dbg);
+  EXPECT_EQ(err->domain, GST_RESOURCE_ERROR);
+  const std::string text = err->message;
+  EXPECT_NE(text.find("fp16"), std::string::npos) << text;
+  EXPECT_NE(text.find("CUDA"), std::string::npos) << text;
+  g_error_free(err);
+  g_free(dbg);
+  gst_message_unref(msg);
+  gst_element_set_state(e, GST_STATE_NULL);
+  gst_element_set_bus(e, nullptr);
+  gst_object_unref(bus);
+  gst_object_unref(e);
+}
