@@ -14,7 +14,7 @@ struct Case {
   int64_t B, C, M, k, stride, padding, H, W;
 };
 
-at::Tensor reference(const at::Tensor &x, const at::Tensor &w, const at::Tensor &b, const Case &c,
+at::Tensor grouped_conv_reference(const at::Tensor &x, const at::Tensor &w, const at::Tensor &b, const Case &c,
                      const at::Tensor &residual) {
   auto y = at::conv2d(x, w, b, c.stride, c.padding, 1, c.C);
   return residual.defined() ? y + residual : y;
@@ -49,7 +49,7 @@ TEST(DepthwiseConv, CpuKernelMatchesGroupedConv2d) {
         for (bool with_residual : {false, true}) {
           const at::Tensor bb = with_bias ? b : at::Tensor(), rr = with_residual ? residual : at::Tensor();
           auto got = prn::ops::depthwise_conv2d(xi, w, bb, c.stride, c.padding, rr);
-          auto want = reference(x, w, bb, c, rr);
+          auto want = grouped_conv_reference(x, w, bb, c, rr);
           ASSERT_EQ(got.sizes(), want.sizes());
           EXPECT_TRUE(got.is_contiguous(at::MemoryFormat::ChannelsLast));
           EXPECT_LT((got - want).abs().max().item<float>(), 1e-5)

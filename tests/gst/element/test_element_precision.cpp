@@ -10,16 +10,16 @@ using namespace prn::test;
 
 namespace {
 
-const Box kDefect{300, 180, 40, 30};
+const Box kPrecisionDefect{300, 180, 40, 30};
 
-struct Scored {
+struct PrecisionRun {
   std::vector<float> scores;
   std::vector<std::vector<float>> heatmaps; // one per buffer, row-major
   int matched = 0;                           // regions over the planted defect
 };
 
-Scored score_web(const torch::Tensor &web, const std::string &props) {
-  Scored s;
+PrecisionRun score_web_in(const torch::Tensor &web, const std::string &props) {
+  PrecisionRun s;
   GstHarness *h = element_harness(props);
   push_web(h, web, 64);
   EXPECT_TRUE(gst_harness_push_event(h, gst_event_new_eos()));
@@ -39,7 +39,7 @@ Scored score_web(const torch::Tensor &web, const std::string &props) {
     s.heatmaps.emplace_back(px, px + bytes / sizeof(float));
   }
   for (const auto &[box, region] : out.regions())
-    s.matched += iou(box, kDefect) >= 0.3 ? 1 : 0;
+    s.matched += iou(box, kPrecisionDefect) >= 0.3 ? 1 : 0;
   gst_harness_teardown(h);
   return s;
 }
@@ -48,9 +48,9 @@ Scored score_web(const torch::Tensor &web, const std::string &props) {
 
 TEST(ElementPrecision, Bf16OnTheCpuScoresLikeFp32) {
   torch::Tensor web = plain_web(384, 512, 33);
-  plant(web, kDefect.x, kDefect.y, kDefect.w, kDefect.h, 90);
-  const Scored fp32 = score_web(web, "device=cpu");
-  const Scored bf16 = score_web(web, "device=cpu precision=bf16");
+  plant(web, kPrecisionDefect.x, kPrecisionDefect.y, kPrecisionDefect.w, kPrecisionDefect.h, 90);
+  const PrecisionRun fp32 = score_web_in(web, "device=cpu");
+  const PrecisionRun bf16 = score_web_in(web, "device=cpu precision=bf16");
   ASSERT_EQ(fp32.scores.size(), bf16.scores.size());
   ASSERT_EQ(fp32.heatmaps.size(), bf16.heatmaps.size());
   EXPECT_EQ(fp32.matched, 1);
