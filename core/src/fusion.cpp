@@ -8,6 +8,12 @@ namespace prn {
 
 namespace nn = torch::nn;
 
+namespace {
+// Finer scale i to coarser j: the side shrinks by this factor (the grouped
+// conv's stride; kernel factor + 1, padding factor / 2).
+int64_t down_factor(int i, int j) { return int64_t{1} << (j - i); }
+} // namespace
+
 MultiScaleFusionImpl::MultiScaleFusionImpl(std::array<int64_t, 3> channels) : channels_(channels) {
   resample_.assign(3, std::vector<nn::Conv2d>(3, nn::Conv2d(nullptr)));
   for (int i = 0; i < 3; ++i) {
@@ -16,7 +22,7 @@ MultiScaleFusionImpl::MultiScaleFusionImpl(std::array<int64_t, 3> channels) : ch
         continue;
       nn::Conv2d conv{nullptr};
       if (i < j) {
-        const int64_t f = int64_t{1} << (j - i);
+        const int64_t f = down_factor(i, j);
         PRN_CHECK(channels[j] % channels[i] == 0, "fusion: channels[", j, "] = ", channels[j],
                   " must be a multiple of channels[", i, "] = ", channels[i]);
         conv = nn::Conv2d(nn::Conv2dOptions(channels[i], channels[j], f + 1).stride(f).padding(f / 2).groups(
@@ -47,7 +53,7 @@ Scales MultiScaleFusionImpl::forward(const Scales &x) {
         continue;
       if (in_place && i < j) {
         const auto &conv = resample_[i][j];
-        const int64_t f = int64_t{1} << (j - i); // as built in the constructor
+        const int64_t f = down_factor(i, j);
         acc = ops::depthwise_conv2d(x[i], conv->weight, conv->bias, f, f / 2, acc);
         continue;
       }

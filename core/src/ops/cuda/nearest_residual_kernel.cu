@@ -54,14 +54,12 @@ at::Tensor prototype_distances_cuda(const at::Tensor &features, const at::Tensor
   const int64_t B = features.size(0), K = prototypes.size(0);
   const int64_t D = features.numel() / B;
   check_shared_layout(features, prototypes);
-  const auto &x = features;
-  const auto &p = prototypes;
   auto out = at::empty({B, K}, features.options());
   if (B * K == 0)
     return out;
   auto stream = c10::cuda::getCurrentCUDAStream();
-  distances_kernel<<<static_cast<unsigned>(B * K), kThreads, 0, stream>>>(x.data_ptr<float>(), p.data_ptr<float>(),
-                                                                          out.data_ptr<float>(), K, D);
+  distances_kernel<<<static_cast<unsigned>(B * K), kThreads, 0, stream>>>(
+      features.data_ptr<float>(), prototypes.data_ptr<float>(), out.data_ptr<float>(), K, D);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   return out;
 }
@@ -71,17 +69,16 @@ at::Tensor gathered_residual_cuda(const at::Tensor &features, const at::Tensor &
   const int64_t B = features.size(0);
   const int64_t D = features.numel() / B;
   check_shared_layout(features, prototypes);
-  const auto &x = features;
-  const auto &p = prototypes;
   auto idx = index.contiguous();
-  auto out = at::empty_like(x, x.suggest_memory_format());
-  const int64_t total = x.numel();
+  auto out = at::empty_like(features, features.suggest_memory_format());
+  const int64_t total = features.numel();
   if (total == 0)
     return out;
   const unsigned blocks = elementwise_blocks(total);
   auto stream = c10::cuda::getCurrentCUDAStream();
   residual_kernel<<<blocks, kThreads, 0, stream>>>(
-      x.data_ptr<float>(), p.data_ptr<float>(), idx.data_ptr<int64_t>(), out.data_ptr<float>(), total, D);
+      features.data_ptr<float>(), prototypes.data_ptr<float>(), idx.data_ptr<int64_t>(), out.data_ptr<float>(), total,
+      D);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   return out;
 }
