@@ -155,8 +155,10 @@ TEST(StreamScanner, CallSizesAreTheShapesTheScorerGets) {
     int64_t tiles, batch;
     std::vector<int64_t> sizes;
   };
-  for (const Case &k : {Case{1, 8, {1}}, Case{21, 8, {7}}, Case{22, 8, {8, 6}}, Case{8, 8, {8}}, Case{9, 8, {5, 4}},
-                        Case{5, 2, {2, 1}}}) {
+  // Calls of sizes at most one apart: 22 at batch 8 is 8 + 7 + 7, not 8 + 8 + 6;
+  // 43 is 8 + 7 x 5, not 8 x 5 + 3.
+  for (const Case &k : {Case{1, 8, {1}}, Case{21, 8, {7}}, Case{22, 8, {8, 7}}, Case{43, 8, {8, 7}},
+                        Case{85, 8, {8, 7}}, Case{8, 8, {8}}, Case{9, 8, {5, 4}}, Case{5, 2, {2, 1}}}) {
     const int64_t width = 16 + 12 * (k.tiles - 1);
     SCOPED_TRACE(std::to_string(k.tiles) + " tiles at batch " + std::to_string(k.batch));
     ScannerConfig c = config(16);

@@ -91,17 +91,20 @@ LineScanner::LineScanner(const ScannerConfig &config, int64_t width, TileScorer 
   stride_ = config_.stride();
   const torch::Device device = config_.device;
   window_ = blend_window(tile_, config_.resolved_overlap()).to(device);
-  // As few model calls per tile row as the batch size allows, of equal sizes
-  // (21 tiles at batch 8: 7 + 7 + 7, not 8 + 8 + 5): one tensor shape per web width.
+  // As few model calls per tile row as the batch size allows, their sizes at
+  // most one apart (21 tiles at batch 8: 7 + 7 + 7, not 8 + 8 + 5; 43: 8 + 7 x 5,
+  // not 8 x 5 + 3): at most two tensor shapes per web width, and no small call,
+  // which costs more per tile.
   const std::vector<int64_t> xs = tile_columns();
   const size_t calls = (xs.size() + static_cast<size_t>(config_.batch) - 1) / static_cast<size_t>(config_.batch);
-  const size_t per_call = (xs.size() + calls - 1) / calls;
-  for (size_t b0 = 0; b0 < xs.size(); b0 += per_call) {
-    const size_t b1 = std::min(xs.size(), b0 + per_call);
+  const size_t base = xs.size() / calls, larger = xs.size() % calls; // `larger` calls of base + 1
+  for (size_t c = 0, b0 = 0; c < calls; ++c) {
+    const size_t b1 = b0 + base + (c < larger ? 1 : 0);
     torch::Tensor o = torch::zeros({static_cast<int64_t>(b1 - b0), 2}, torch::kInt64);
     for (size_t i = b0; i < b1; ++i)
       o[static_cast<int64_t>(i - b0)][1] = xs[i];
     origins_.push_back(o.to(device));
+    b0 = b1;
   }
   w_ = std::make_unique<Windows>();
   w_->acc = RowWindow({width}, torch::kFloat32, 0, device);

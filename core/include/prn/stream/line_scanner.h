@@ -106,7 +106,7 @@ public:
   // Tiles scored so far, and model calls made.
   int64_t tiles_scored() const { return tiles_scored_; }
   // The distinct numbers of tiles the scanner passes to its scorer in one call
-  // (one row of tiles is split into calls of near-equal size: at most two sizes),
+  // (one row of tiles is split into calls whose sizes differ by at most one),
   // largest first: the tensor shapes a scorer may warm up before the first rows.
   std::vector<int64_t> call_sizes() const;
 
