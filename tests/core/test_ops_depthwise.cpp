@@ -15,7 +15,7 @@ struct Case {
 };
 
 at::Tensor grouped_conv_reference(const at::Tensor &x, const at::Tensor &w, const at::Tensor &b, const Case &c,
-                     const at::Tensor &residual) {
+                                  const at::Tensor &residual) {
   auto y = at::conv2d(x, w, b, c.stride, c.padding, 1, c.C);
   return residual.defined() ? y + residual : y;
 }
