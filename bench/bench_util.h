@@ -2,7 +2,9 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,22 @@ inline std::vector<std::string> split_list(const std::string &s) {
     if (!item.empty())
       out.push_back(item);
   return out;
+}
+
+// The integer `text` spells, at least `min`; otherwise throws std::runtime_error
+// naming the option ("option --rows: expected an integer >= 1, got 'x'").
+inline int64_t parse_int(const std::string &option, const std::string &text, int64_t min) {
+  size_t used = 0;
+  long long v = 0;
+  try {
+    v = std::stoll(text, &used);
+  } catch (const std::exception &) {
+    used = 0;
+  }
+  if (used == 0 || used != text.size() || v < min)
+    throw std::runtime_error("option " + option + ": expected an integer >= " + std::to_string(min) + ", got '" +
+                             text + "'");
+  return v;
 }
 
 } // namespace prn::bench

@@ -2,10 +2,12 @@
 // for batches of tiles, beside the machine's plain convolution throughput.
 //
 //   prn-bench-core [--configs paper,light] [--batches 1,8,32] [--repeats 3]
-//                  [--threads N] [--device cpu|cuda] [--prototypes K]
+//                  [--processes 3] [--threads N] [--device cpu|cuda] [--prototypes K]
 //
-// Each (configuration, batch) runs in a child process of its own so that its
-// peak memory is its own. Prints a Markdown table.
+// Each (configuration, batch) runs in child processes of its own, so that its
+// peak memory is its own, `--processes` times, the points taking turns; the
+// table shows the fastest process of each point and the range of all of them.
+// Prints a Markdown table.
 #include "bench_util.h"
 #include "prn/flops.h"
 #include "prn/model.h"
@@ -34,6 +36,7 @@ extern char **environ;
 
 namespace {
 
+using prn::bench::parse_int;
 using prn::bench::seconds_since;
 using prn::bench::split_list;
 
@@ -41,6 +44,7 @@ struct BenchParams {
   std::vector<std::string> configs{"paper", "light"};
   std::vector<int64_t> batches{1, 8, 32};
   int repeats = 3;
+  int processes = 3;
   int threads = 0; // 0: LibTorch's default
   std::string device = "cpu";
   int64_t prototypes = 20;
@@ -53,7 +57,8 @@ void usage(const char *argv0) {
   std::printf("usage: %s [options]\n"
               "  --configs LIST    model configurations, comma-separated (default paper,light)\n"
               "  --batches LIST    tiles per forward, comma-separated (default 1,8,32)\n"
-              "  --repeats N       timed forwards per point, after one warm-up (default 3)\n"
+              "  --repeats N       timed forwards per process, after one warm-up (default 3)\n"
+              "  --processes N     child processes per point; the fastest is shown (default 3)\n"
               "  --threads N       intra-op threads (default: LibTorch's choice)\n"
               "  --device D        cpu or cuda (default cpu)\n"
               "  --prototypes K    prototypes per scale (default 20)\n",
@@ -76,26 +81,30 @@ bool parse(int argc, char **argv, BenchParams &p) {
     } else if (a == "--batches") {
       p.batches.clear();
       for (auto &b : split_list(value()))
-        p.batches.push_back(std::stoll(b));
+        p.batches.push_back(parse_int(a, b, 1));
     } else if (a == "--repeats") {
-      p.repeats = std::stoi(value());
+      p.repeats = static_cast<int>(parse_int(a, value(), 1));
+    } else if (a == "--processes") {
+      p.processes = static_cast<int>(parse_int(a, value(), 1));
     } else if (a == "--threads") {
-      p.threads = std::stoi(value());
+      p.threads = static_cast<int>(parse_int(a, value(), 1));
     } else if (a == "--device") {
       p.device = value();
     } else if (a == "--prototypes") {
-      p.prototypes = std::stoll(value());
+      p.prototypes = parse_int(a, value(), 1);
     } else if (a == "--child") {
       p.child_config = value();
-      p.child_batch = std::stoll(value());
+      p.child_batch = parse_int(a, value(), 1);
     } else {
       std::fprintf(stderr, "unknown option '%s'\n", a.c_str());
       usage(argv[0]);
       return false;
     }
   }
-  if (p.repeats < 1 || p.prototypes < 1 || (p.device != "cpu" && p.device != "cuda"))
-    throw std::runtime_error("expected --repeats >= 1, --prototypes >= 1 and --device cpu|cuda");
+  if (p.device != "cpu" && p.device != "cuda")
+    throw std::runtime_error("option --device: expected cpu or cuda, got '" + p.device + "'");
+  if (p.batches.empty() || p.configs.empty())
+    throw std::runtime_error("expected at least one configuration (--configs) and one batch size (--batches)");
   return true;
 }
 
@@ -259,6 +268,66 @@ bool spawn_child(const char *self, const BenchParams &p, const std::string &conf
   return true;
 }
 
+// One (configuration, batch) point and its child processes' results.
+struct Point {
+  std::string config;
+  int64_t batch = 0;
+  std::vector<ChildResult> runs;
+  int failed = 0;
+};
+
+// Runs every point `p.processes` times. The points take turns (every point's
+// first process, then every second one...), so a phase of a noisy host does not
+// fall on one point's processes only. One progress line per process on stderr.
+void measure(const char *self, const BenchParams &p, std::vector<Point> &points) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const size_t total = points.size() * static_cast<size_t>(p.processes);
+  size_t done = 0;
+  for (int proc = 0; proc < p.processes; ++proc)
+    for (auto &pt : points) {
+      ChildResult r;
+      const bool ok = spawn_child(self, p, pt.config, pt.batch, r);
+      ++done;
+      if (ok)
+        pt.runs.push_back(r);
+      else
+        ++pt.failed;
+      char what[96] = "failed";
+      if (ok)
+        std::snprintf(what, sizeof what, "%.1f ms, %.2f of conv", r.sec * 1e3, r.of_conv);
+      std::fprintf(stderr, "prn-bench-core: [%zu/%zu] %s batch %lld, process %d of %d: %s (%.0f s elapsed)\n", done,
+                   total, pt.config.c_str(), static_cast<long long>(pt.batch), proc + 1, p.processes, what,
+                   seconds_since(t0));
+    }
+}
+
+// One table row: the process with the fastest median forward, the range of
+// "of conv" over all processes, the largest peak memory.
+void print_row(const Point &pt, int64_t prototypes) {
+  const double flops = prn::count_flops(prn::ModelConfig::by_name(pt.config), prototypes).total_flops;
+  if (pt.runs.empty()) {
+    std::printf("| %s | %lld | %.2f | failed | | | | | | |\n", pt.config.c_str(), static_cast<long long>(pt.batch),
+                flops / 1e9);
+    return;
+  }
+  const auto &r = *std::min_element(pt.runs.begin(), pt.runs.end(),
+                                    [](const ChildResult &a, const ChildResult &b) { return a.sec < b.sec; });
+  double lo = 1e300, hi = 0, peak = 0;
+  for (const auto &x : pt.runs) {
+    lo = std::min(lo, x.of_conv);
+    hi = std::max(hi, x.of_conv);
+    peak = std::max(peak, x.peak);
+  }
+  char range[64] = "-";
+  if (pt.runs.size() > 1)
+    std::snprintf(range, sizeof range, "%.2f-%.2f", lo, hi);
+  const std::string failed = pt.failed > 0 ? " (" + std::to_string(pt.failed) + " failed)" : "";
+  const double gflops = flops * static_cast<double>(pt.batch) / r.sec / 1e9;
+  std::printf("| %s | %lld | %.2f | %.1f | %.2f | %.1f | %.1f | %.2f | %s%s | %.0f |\n", pt.config.c_str(),
+              static_cast<long long>(pt.batch), flops / 1e9, r.sec * 1e3, static_cast<double>(pt.batch) / r.sec, gflops,
+              r.conv, r.of_conv, range, failed.c_str(), peak / (1024.0 * 1024.0));
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -275,35 +344,33 @@ int main(int argc, char **argv) {
     if (!p.child_config.empty())
       return run_child(p);
 
-    std::printf("# prn-bench-core\n\n");
-    std::printf("device %s, %d intra-op threads, %d timed forwards per point (median), %lld prototypes per scale\n\n",
-                p.device.c_str(), torch::get_num_threads(), p.repeats, static_cast<long long>(p.prototypes));
-    std::printf("| config | batch | GFLOP/tile | forward ms | tiles/s | GFLOP/s | conv limit GFLOP/s | of conv | "
-                "peak mem MiB |\n");
-    std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-    std::fflush(stdout);
+    std::vector<Point> points;
     for (const auto &name : p.configs) {
-      auto c = prn::ModelConfig::by_name(name);
-      const double flops = prn::count_flops(c, p.prototypes).total_flops;
-      for (int64_t b : p.batches) {
-        ChildResult r;
-        if (!spawn_child(argv[0], p, name, b, r)) {
-          std::printf("| %s | %lld | %.2f | failed | | | | | |\n", name.c_str(), static_cast<long long>(b),
-                      flops / 1e9);
-          continue;
-        }
-        const double gflops = flops * static_cast<double>(b) / r.sec / 1e9;
-        std::printf("| %s | %lld | %.2f | %.1f | %.2f | %.1f | %.1f | %.2f | %.0f |\n", name.c_str(),
-                    static_cast<long long>(b), flops / 1e9, r.sec * 1e3, static_cast<double>(b) / r.sec, gflops, r.conv,
-                    r.of_conv, r.peak / (1024.0 * 1024.0));
-        std::fflush(stdout);
-      }
+      prn::ModelConfig::by_name(name); // an unknown name fails here, before any child runs
+      for (int64_t b : p.batches)
+        points.push_back({name, b, {}, 0});
     }
-    std::printf("\nconv limit: one plain 3x3 conv, 8x256x64x64 -> 256 channels, the faster of NCHW and channels-last.\n"
-                "of conv: each row's process alternates conv and forward %d times; each forward's FLOP/s over the\n"
+    std::printf("# prn-bench-core\n\n");
+    std::printf("device %s, %d intra-op threads, %d timed forwards per process (median), %d processes per point, "
+                "%lld prototypes per scale\n\n",
+                p.device.c_str(), torch::get_num_threads(), p.repeats, p.processes,
+                static_cast<long long>(p.prototypes));
+    std::fflush(stdout);
+    measure(argv[0], p, points);
+    std::printf("| config | batch | GFLOP/tile | forward ms | tiles/s | GFLOP/s | conv limit GFLOP/s | of conv | "
+                "of conv, all processes | peak mem MiB |\n");
+    std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (const auto &pt : points)
+      print_row(pt, p.prototypes);
+    std::printf("\nforward ms .. of conv: the process of the point with the fastest median forward. Noise on a shared\n"
+                "host only ever slows a run down, so the fastest process is the estimate of the software's own cost;\n"
+                "\"all processes\" shows how far the slower ones fell.\n"
+                "conv limit: one plain 3x3 conv, 8x256x64x64 -> 256 channels, the faster of NCHW and channels-last.\n"
+                "of conv: each process alternates conv and forward %d times; each forward's FLOP/s over the\n"
                 "conv's just before it, the median of those ratios (robust to a host whose speed drifts).\n",
                 p.repeats);
-    std::printf("\npeak mem: CPU, the resident-set growth during the forwards; CUDA, the caching allocator's peak.\n");
+    std::printf("\npeak mem: CPU, the resident-set growth during the forwards (the largest of the processes); CUDA, the\n"
+                "caching allocator's peak.\n");
   } catch (const std::exception &e) {
     std::fprintf(stderr, "prn-bench-core: %s\n", e.what());
     return 1;

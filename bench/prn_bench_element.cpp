@@ -61,10 +61,10 @@ struct Params {
 
 using prn::bench::seconds_since;
 
-std::vector<int64_t> int_list(const std::string &s) {
+std::vector<int64_t> int_list(const std::string &option, const std::string &s) {
   std::vector<int64_t> v;
   for (const std::string &item : prn::bench::split_list(s))
-    v.push_back(std::stoll(item));
+    v.push_back(prn::bench::parse_int(option, item, 1));
   return v;
 }
 
@@ -150,26 +150,26 @@ ElementRun run_element(const Params &p, const std::string &bundle, int64_t width
 int main(int argc, char **argv) {
   gst_init(&argc, &argv);
   Params p;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc)
-        usage(argv[0], 2);
-      return argv[++i];
-    };
-    if (a == "--bundle") p.bundle = value();
-    else if (a == "--config") p.config = value();
-    else if (a == "--widths") p.widths = int_list(value());
-    else if (a == "--rows") p.rows = std::stoll(value());
-    else if (a == "--lines-per-buffer") p.lines_per_buffer = std::stoll(value());
-    else if (a == "--batch-size") p.batch = std::stoll(value());
-    else if (a == "--device") p.device = value();
-    else if (a == "--repeats") p.repeats = std::max(1, std::stoi(value()));
-    else if (a == "--precision") p.precision = value();
-    else if (a == "-h" || a == "--help") usage(argv[0], 0);
-    else usage(argv[0], 2);
-  }
   try {
+    for (int i = 1; i < argc; ++i) {
+      const std::string a = argv[i];
+      auto value = [&]() -> std::string {
+        if (i + 1 >= argc)
+          usage(argv[0], 2);
+        return argv[++i];
+      };
+      if (a == "--bundle") p.bundle = value();
+      else if (a == "--config") p.config = value();
+      else if (a == "--widths") p.widths = int_list(a, value());
+      else if (a == "--rows") p.rows = prn::bench::parse_int(a, value(), 1);
+      else if (a == "--lines-per-buffer") p.lines_per_buffer = prn::bench::parse_int(a, value(), 1);
+      else if (a == "--batch-size") p.batch = prn::bench::parse_int(a, value(), 1);
+      else if (a == "--device") p.device = value();
+      else if (a == "--repeats") p.repeats = static_cast<int>(prn::bench::parse_int(a, value(), 1));
+      else if (a == "--precision") p.precision = value();
+      else if (a == "-h" || a == "--help") usage(argv[0], 0);
+      else usage(argv[0], 2);
+    }
     std::string bundle_path = p.bundle, temp;
     if (bundle_path.empty()) {
       char tmpl[] = "/tmp/prn-bench-XXXXXX";

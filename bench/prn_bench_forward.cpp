@@ -56,18 +56,9 @@ struct Args {
       throw std::runtime_error(cmd + ": missing --" + key);
     return fallback;
   }
+  // A non-negative integer option.
   int64_t num(const std::string &key, int64_t fallback) const {
-    const std::string v = get(key, std::to_string(fallback));
-    size_t used = 0;
-    int64_t n = 0;
-    try {
-      n = std::stoll(v, &used);
-    } catch (const std::exception &) {
-      used = 0;
-    }
-    if (used != v.size() || v.empty())
-      throw std::runtime_error(cmd + ": --" + key + " expects an integer, got '" + v + "'");
-    return n;
+    return prn::bench::parse_int("--" + key + " of " + cmd, get(key, std::to_string(fallback)), 0);
   }
 };
 

@@ -20,7 +20,7 @@ PRN_TEST_PYTHON="$(command -v python3)" PRN_FIXTURE_SCRIPT="$root/tests/fixtures
   build-gpu/tests/prn-core-tests --gtest_filter='Cuda.*:OpsTilesCuda.*:NearestResidual.*:Model.*:EncoderParity.*:MixedPrecision.*:OpsPostCuda.*' 2>&1 | tee "$out/tests.txt"
 rc=$?
 set -e
-build-gpu/bench/prn-bench-core --device cuda --batches 1,8,32,64 --repeats 5 2>&1 | tee "$out/bench-gpu.md"
+build-gpu/bench/prn-bench-core --device cuda --batches 1,8,32,64 --repeats 5 --processes 1 2>&1 | tee "$out/bench-gpu.md"
 # The GStreamer element on the GPU, where the machine has GStreamer's development files.
 if [ -x build-gpu/bench/prn-bench-element ]; then
   meson devenv -C build-gpu ./bench/prn-bench-element --device cuda --batch-size 32 \
