@@ -22,6 +22,7 @@
 
 namespace {
 
+using prn::bench::parse_int;
 using prn::bench::seconds_since;
 using prn::bench::split_list;
 
@@ -32,25 +33,25 @@ int main(int argc, char **argv) {
   prn::train::BatchRecipe recipe{8, 4, 4};
   int steps = 5;
   std::string device_name = "cpu";
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (a == "--configs" && has_value) configs = split_list(argv[++i]);
-    else if (a == "--steps" && has_value) steps = std::max(1, std::atoi(argv[++i]));
-    else if (a == "--device" && has_value) device_name = argv[++i];
-    else if (a == "--batch" && has_value) {
-      const auto v = split_list(argv[++i]);
-      if (v.size() != 3) {
-        std::fprintf(stderr, "prn-bench-train: --batch expects N,E,S\n");
-        return 2;
-      }
-      recipe = {std::stoll(v[0]), std::stoll(v[1]), std::stoll(v[2])};
-    } else {
-      std::printf("usage: %s [--configs light,paper] [--batch N,E,S] [--steps K] [--device cpu|cuda]\n", argv[0]);
-      return a == "-h" || a == "--help" ? 0 : 2;
-    }
-  }
   try {
+    for (int i = 1; i < argc; ++i) {
+      const std::string a = argv[i];
+      const bool has_value = i + 1 < argc;
+      if (a == "--configs" && has_value) configs = split_list(argv[++i]);
+      else if (a == "--steps" && has_value) steps = static_cast<int>(parse_int(a, argv[++i], 1));
+      else if (a == "--device" && has_value) device_name = argv[++i];
+      else if (a == "--batch" && has_value) {
+        const auto v = split_list(argv[++i]);
+        if (v.size() != 3) {
+          std::fprintf(stderr, "prn-bench-train: --batch expects N,E,S\n");
+          return 2;
+        }
+        recipe = {parse_int(a, v[0], 0), parse_int(a, v[1], 0), parse_int(a, v[2], 0)};
+      } else {
+        std::printf("usage: %s [--configs light,paper] [--batch N,E,S] [--steps K] [--device cpu|cuda]\n", argv[0]);
+        return a == "-h" || a == "--help" ? 0 : 2;
+      }
+    }
     const torch::Device device(device_name);
     std::printf("training data vs training step: batch %lld = %lld normal + %lld extended + %lld simulated, %d steps, "
                 "%s, %d intra-op threads\n\n",

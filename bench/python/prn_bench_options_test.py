@@ -3,6 +3,7 @@ and a message naming the option and the value, and prn-bench-core runs every
 point in --processes child processes, the table showing the range over them.
 
     prn_bench_options_test.py --core build/bench/prn-bench-core --forward build/bench/prn-bench-forward
+                              [--train build/bench/prn-bench-train]
 """
 import argparse
 import re
@@ -18,6 +19,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--core", required=True)
     ap.add_argument("--forward", required=True)
+    ap.add_argument("--train", help="prn-bench-train (built with OpenCV)")
     a = ap.parse_args()
     failures = []
 
@@ -29,6 +31,11 @@ def main():
         ([a.core, "--configs", "huge"], "unknown model configuration 'huge'"),
         ([a.forward, "conv", "--repeats", "q"], "option --repeats of conv: expected an integer >= 0, got 'q'"),
     ]
+    if a.train:
+        bad += [
+            ([a.train, "--batch", "8,x,4"], "option --batch: expected an integer >= 0, got 'x'"),
+            ([a.train, "--steps", "0"], "option --steps: expected an integer >= 1, got '0'"),
+        ]
     for cmd, want in bad:
         p = run(cmd)
         if p.returncode != 1 or want not in p.stderr:
