@@ -3,12 +3,14 @@
 //
 //   prn-bench-core [--configs paper,light] [--batches 1,8,32] [--repeats 3]
 //                  [--processes 3] [--threads N] [--device cpu|cuda] [--prototypes K]
+//                  [--conv auto|direct]
 //
 // Each (configuration, batch) runs in child processes of its own, so that its
 // peak memory is its own, `--processes` times, the points taking turns; the
 // table shows the fastest process of each point and the range of all of them.
 // Prints a Markdown table.
 #include "bench_util.h"
+#include "prn/conv_bn_fold.h"
 #include "prn/flops.h"
 #include "prn/model.h"
 
@@ -48,6 +50,7 @@ struct BenchParams {
   int threads = 0; // 0: LibTorch's default
   std::string device = "cpu";
   int64_t prototypes = 20;
+  std::string conv = "auto"; // the CPU fast path's 3x3 conv algorithm (prn::ConvAlgorithm)
   // child mode
   std::string child_config;
   int64_t child_batch = 0;
@@ -61,7 +64,9 @@ void usage(const char *argv0) {
               "  --processes N     child processes per point; the fastest is shown (default 3)\n"
               "  --threads N       intra-op threads (default: LibTorch's choice)\n"
               "  --device D        cpu or cuda (default cpu)\n"
-              "  --prototypes K    prototypes per scale (default 20)\n",
+              "  --prototypes K    prototypes per scale (default 20)\n"
+              "  --conv A          3x3 convs on the CPU: auto (Winograd where it applies, the default) or\n"
+              "                    direct (oneDNN's direct convolution everywhere)\n",
               argv0);
 }
 
@@ -92,6 +97,8 @@ bool parse(int argc, char **argv, BenchParams &p) {
       p.device = value();
     } else if (a == "--prototypes") {
       p.prototypes = parse_int(a, value(), 1);
+    } else if (a == "--conv") {
+      p.conv = value();
     } else if (a == "--child") {
       p.child_config = value();
       p.child_batch = parse_int(a, value(), 1);
@@ -101,6 +108,8 @@ bool parse(int argc, char **argv, BenchParams &p) {
       return false;
     }
   }
+  if (p.conv != "auto" && p.conv != "direct")
+    throw std::runtime_error("option --conv: expected auto or direct, got '" + p.conv + "'");
   if (p.device != "cpu" && p.device != "cuda")
     throw std::runtime_error("option --device: expected cpu or cuda, got '" + p.device + "'");
   if (p.batches.empty() || p.configs.empty())
@@ -188,6 +197,8 @@ int run_child(const BenchParams &p) {
   model->eval();
   auto x = torch::rand({p.child_batch, 3, c.input_size, c.input_size}).to(device);
   torch::InferenceMode guard;
+  prn::ConvAlgorithmGuard conv_guard(p.conv == "direct" ? prn::ConvAlgorithm::direct
+                                                        : prn::ConvAlgorithm::automatic);
   const long rss_before = status_kib("VmRSS:");
 #if PRN_WITH_CUDA
   if (device.is_cuda())
@@ -229,7 +240,7 @@ bool spawn_child(const char *self, const BenchParams &p, const std::string &conf
                  ChildResult &out) {
   std::vector<std::string> args{self,       "--child",   config, std::to_string(batch), "--repeats",
                                 std::to_string(p.repeats), "--device", p.device, "--prototypes",
-                                std::to_string(p.prototypes)};
+                                std::to_string(p.prototypes), "--conv", p.conv};
   if (p.threads > 0) {
     args.push_back("--threads");
     args.push_back(std::to_string(p.threads));
@@ -352,9 +363,9 @@ int main(int argc, char **argv) {
     }
     std::printf("# prn-bench-core\n\n");
     std::printf("device %s, %d intra-op threads, %d timed forwards per process (median), %d processes per point, "
-                "%lld prototypes per scale\n\n",
+                "%lld prototypes per scale, conv %s\n\n",
                 p.device.c_str(), torch::get_num_threads(), p.repeats, p.processes,
-                static_cast<long long>(p.prototypes));
+                static_cast<long long>(p.prototypes), p.conv.c_str());
     std::fflush(stdout);
     measure(argv[0], p, points);
     std::printf("| config | batch | GFLOP/tile | forward ms | tiles/s | GFLOP/s | conv limit GFLOP/s | of conv | "
@@ -367,7 +378,10 @@ int main(int argc, char **argv) {
                 "\"all processes\" shows how far the slower ones fell.\n"
                 "conv limit: one plain 3x3 conv, 8x256x64x64 -> 256 channels, the faster of NCHW and channels-last.\n"
                 "of conv: each process alternates conv and forward %d times; each forward's FLOP/s over the\n"
-                "conv's just before it, the median of those ratios (robust to a host whose speed drifts).\n",
+                "conv's just before it, the median of those ratios (robust to a host whose speed drifts).\n"
+                "GFLOP/tile counts every conv as a direct convolution. With --conv auto the CPU forward runs its\n"
+                "wider 3x3 convs by Winograd F(4x4, 3x3), 36 multiplications where the direct conv does 144, so\n"
+                "\"of conv\" can exceed 1; --conv direct shows the direct convolutions alone.\n",
                 p.repeats);
     std::printf("\npeak mem: CPU, the resident-set growth during the forwards (the largest of the processes); CUDA, the\n"
                 "caching allocator's peak.\n");

@@ -29,6 +29,7 @@ def main():
         ([a.core, "--processes", ""], "option --processes: expected an integer >= 1, got ''"),
         ([a.core, "--device", "tpu"], "option --device: expected cpu or cuda, got 'tpu'"),
         ([a.core, "--configs", "huge"], "unknown model configuration 'huge'"),
+        ([a.core, "--conv", "fft"], "option --conv: expected auto or direct, got 'fft'"),
         ([a.forward, "conv", "--repeats", "q"], "option --repeats of conv: expected an integer >= 0, got 'q'"),
     ]
     if a.train:

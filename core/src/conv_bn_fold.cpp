@@ -1,5 +1,7 @@
 #include "prn/conv_bn_fold.h"
 
+#include "prn/ops/winograd_conv.h"
+
 #include <ATen/autocast_mode.h>
 
 #include <array>
@@ -54,6 +56,18 @@ bool trackable(const torch::Tensor &t, const torch::Device &device, bool may_be_
 
 } // namespace
 
+namespace {
+thread_local ConvAlgorithm conv_algorithm = ConvAlgorithm::automatic;
+} // namespace
+
+ConvAlgorithmGuard::ConvAlgorithmGuard(ConvAlgorithm algorithm) : previous_(conv_algorithm) {
+  conv_algorithm = algorithm;
+}
+
+ConvAlgorithmGuard::~ConvAlgorithmGuard() { conv_algorithm = previous_; }
+
+ConvAlgorithm ConvAlgorithmGuard::current() { return conv_algorithm; }
+
 bool inference_fast_path(const torch::Tensor &x) {
   return x.defined() && !c10::GradMode::is_enabled() && !at::autocast::is_autocast_enabled(x.device().type());
 }
@@ -63,6 +77,7 @@ struct ConvBnFold::State {
   std::array<SourceKey, 6> keys; // conv weight, conv bias, bn weight, bias, running mean, running var
   double eps = 0;
   torch::Tensor weight, bias;
+  torch::Tensor winograd; // ops::winograd_weight(weight), made on first use
   int64_t builds = 0;
 };
 
@@ -88,7 +103,9 @@ std::optional<torch::Tensor> ConvBnFold::apply(torch::nn::Conv2dImpl &conv, torc
   const std::array<const torch::Tensor *, 6> sources{&conv.weight, &conv.bias,         &bn.weight,
                                                      &bn.bias,     &bn.running_mean, &bn.running_var};
   const double eps = bn.options.eps();
-  torch::Tensor weight, bias;
+  const auto stride = *copt.stride();
+  const auto dilation = *copt.dilation();
+  torch::Tensor weight, bias, winograd;
   {
     std::lock_guard<std::mutex> lock(state_->mutex);
     bool fresh = state_->weight.defined() && state_->eps == eps;
@@ -111,18 +128,28 @@ std::optional<torch::Tensor> ConvBnFold::apply(torch::nn::Conv2dImpl &conv, torc
       for (size_t i = 0; i < sources.size(); ++i)
         state_->keys[i] = SourceKey::of(*sources[i]);
       state_->eps = eps;
+      state_->winograd = torch::Tensor();
       ++state_->builds;
     }
     weight = state_->weight;
     bias = state_->bias;
+    if (conv_algorithm == ConvAlgorithm::automatic &&
+        ops::winograd_applies(x, weight, stride, *padding, dilation, copt.groups())) {
+      if (!state_->winograd.defined())
+        state_->winograd = ops::winograd_weight(weight);
+      winograd = state_->winograd;
+    }
   }
-  return at::conv2d(x, weight, bias, *copt.stride(), *padding, *copt.dilation(), copt.groups());
+  if (winograd.defined())
+    return ops::winograd_conv3x3(x, winograd, bias);
+  return at::conv2d(x, weight, bias, stride, *padding, dilation, copt.groups());
 }
 
 void ConvBnFold::clear() {
   std::lock_guard<std::mutex> lock(state_->mutex);
   state_->weight = torch::Tensor();
   state_->bias = torch::Tensor();
+  state_->winograd = torch::Tensor();
   state_->keys = {};
 }
 

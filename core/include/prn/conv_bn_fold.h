@@ -14,6 +14,29 @@ namespace prn {
 // (eval mode) on top.
 bool inference_fast_path(const torch::Tensor &x);
 
+// The algorithm of the fast path's 3x3 convolutions on the CPU. `automatic`:
+// Winograd F(4x4, 3x3) (prn::ops::winograd_conv3x3) where it applies and was
+// measured faster (prn::ops::winograd_applies), oneDNN's direct convolution
+// elsewhere; `direct`: always the direct convolution (bit-for-bit what the
+// project computed before Winograd, for comparisons and benchmarks).
+enum class ConvAlgorithm { automatic, direct };
+
+// Sets the conv algorithm for this thread for the guard's lifetime (like
+// torch::InferenceMode; nested guards restore the previous choice).
+class ConvAlgorithmGuard {
+public:
+  explicit ConvAlgorithmGuard(ConvAlgorithm algorithm);
+  ~ConvAlgorithmGuard();
+  ConvAlgorithmGuard(const ConvAlgorithmGuard &) = delete;
+  ConvAlgorithmGuard &operator=(const ConvAlgorithmGuard &) = delete;
+
+  // This thread's current choice (`automatic` unless a guard is alive).
+  static ConvAlgorithm current();
+
+private:
+  ConvAlgorithm previous_;
+};
+
 // An eval-mode BatchNorm folded into the convolution in front of it:
 //   W' = W * gamma / sqrt(var + eps),  b' = beta + (b - mean) * gamma / sqrt(var + eps)
 // per output channel, so conv -> BN costs one conv. The folded weight and bias
@@ -27,7 +50,9 @@ class ConvBnFold {
 public:
   ConvBnFold();
 
-  // conv(x) then bn, folded, when the fold applies: bn in eval mode with
+  // conv(x) then bn, folded, when the fold applies (by Winograd under
+  // ConvAlgorithm::automatic where it applies, the transformed weights cached
+  // with the folded ones): bn in eval mode with
   // running statistics, inference_fast_path(x), zero padding given as numbers,
   // floating-point tensors on x's device and no parameter an inference tensor
   // (their in-place changes could not be detected). nullopt otherwise: the
