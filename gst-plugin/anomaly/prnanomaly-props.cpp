@@ -121,7 +121,8 @@ install_properties (GObjectClass * klass)
   g_object_class_install_property (klass, PROP_PRECISION,
       g_param_spec_enum ("precision", "Precision",
           "Arithmetic of the model's convolutions and matrix products (autocast; heatmaps and scores stay "
-          "32-bit): fp32; bf16, on the CPU fast where it has AVX-512 BF16 or AMX and on CUDA; fp16, CUDA "
+          "32-bit): fp32 (on the CPU its wider convolutions run by Winograd's algorithm); bf16, for CUDA (on "
+          "a CPU with AVX-512 BF16 it measured no faster than fp32); fp16, CUDA "
           "only. The heatmaps move by a few hundredths: calibrate the thresholds in the precision you run "
           "(docs/performance.md measures the difference)",
           GST_TYPE_PRN_ANOMALY_PRECISION, DEFAULT_PROP_PRECISION, ready));
