@@ -54,10 +54,9 @@ bool trackable(const torch::Tensor &t, const torch::Device &device, bool may_be_
   return !t.is_inference() && t.is_floating_point() && t.device() == device;
 }
 
-} // namespace
-
-namespace {
+// This thread's choice (ConvAlgorithmGuard).
 thread_local ConvAlgorithm conv_algorithm = ConvAlgorithm::automatic;
+
 } // namespace
 
 ConvAlgorithmGuard::ConvAlgorithmGuard(ConvAlgorithm algorithm) : previous_(conv_algorithm) {

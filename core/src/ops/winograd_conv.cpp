@@ -54,7 +54,8 @@ bool winograd_applies(const at::Tensor &input, const at::Tensor &weight, at::Int
     return false;
   const int64_t K = weight.size(0), C = weight.size(1);
   return weight.size(2) == 3 && weight.size(3) == 3 && input.size(1) == C && groups == 1 && is_pair(stride, 1) &&
-         is_pair(padding, 1) && is_pair(dilation, 1) && C % kWinogradLanes == 0 && K % kWinogradLanes == 0 && C >= 64 && K >= 32;
+         is_pair(padding, 1) && is_pair(dilation, 1) && C % kWinogradLanes == 0 && K % kWinogradLanes == 0 &&
+         C >= 64 && K >= 32;
 }
 
 at::Tensor winograd_conv3x3(const at::Tensor &input, const at::Tensor &transformed, const at::Tensor &bias) {

@@ -61,9 +61,10 @@ struct WinogradGeometry {
   } while (0)
 
 // Tiles [t0, t1) of the block starting at tile `first`: V[p][t - first][c],
-// the row of (p, tile) `row_stride` floats apart per p.
-PRN_CPU_CLONES void input_transform(const WinogradGeometry &g, const float *x, const float *zeros, int64_t first, int64_t t0,
-                                    int64_t t1, float *v, int64_t p_stride) {
+// p_stride floats from one p to the next; `zeros` (C floats) stands for the
+// padding.
+PRN_CPU_CLONES void input_transform(const WinogradGeometry &g, const float *x, const float *zeros, int64_t first,
+                                    int64_t t0, int64_t t1, float *v, int64_t p_stride) {
   const float *d[36];
   for (int64_t t = t0; t < t1; ++t) {
     const int64_t per_image = g.tiles_y * g.tiles_x;
