@@ -3,6 +3,8 @@
 
 #include "winograd_conv_kernels.h"
 
+#include <ATen/core/grad_mode.h>
+
 #include <algorithm>
 
 namespace prn::ops {
