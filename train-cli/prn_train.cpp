@@ -77,13 +77,7 @@ int run(const prn::train::TrainParams &p) {
   }
   if (!lead && !std::freopen("/dev/null", "w", stdout)) // one voice: the other ranks print only their errors
     throw prn::Error("rank " + std::to_string(dist.rank) + ": cannot redirect stdout to /dev/null");
-  auto config = prn::ModelConfig::by_name(p.config);
-  config.map_sigma = p.map_sigma;
-  try {
-    config.validate();
-  } catch (const prn::Error &e) {
-    throw prn::Error(std::string("option --map-sigma: ") + e.what());
-  }
+  const auto config = prn::train::model_config(p);
   const int64_t S = config.input_size;
 
   auto listing = prn::data::read_category(p.data, p.layout);

@@ -312,6 +312,50 @@ TEST(TrainCli, PreviewWritesTheFirstBatchAsAGridAndTrainsNothing) {
   EXPECT_GT(cv::countNonZero(mask_tile(3)), 0);
 }
 
+// --channels, --patch-divisors, --attention-blocks, --head-channels change the
+// named configuration's structure: the bundle records it (name and fields), a
+// checkpoint of another structure is refused, and a structure the model
+// cannot build is named.
+TEST(TrainCli, StructureOptionsAreRecordedInTheBundle) {
+  ASSERT_FALSE(train_bin().empty());
+  prn::test::TempDir dir;
+  const std::string data = make_dataset(dir);
+  const std::string structure = " --channels 16,32,64 --patch-divisors 1,2 --attention-blocks 0 --head-channels 8";
+  ASSERT_EQ(run(train_bin() + structure + common_args(data, dir.file("small.prn"))), 0);
+  ASSERT_EQ(run(train_bin() + common_args(data, dir.file("plain.prn"))), 0);
+  const auto small = prn::load_bundle(dir.file("small.prn"));
+  const auto plain = prn::load_bundle(dir.file("plain.prn"));
+  const auto &c = small.model->config();
+  EXPECT_EQ(c.name, "light+channels=16-32-64+patch_divisors=1-2+attention_blocks=0+head_channels=8");
+  EXPECT_EQ(c.channels, (std::array<int64_t, 3>{16, 32, 64}));
+  EXPECT_EQ(c.patch_divisors, (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(c.attention_blocks, 0);
+  EXPECT_EQ(c.head_channels, 8);
+  EXPECT_EQ(plain.model->config().name, "light");
+  EXPECT_EQ(plain.model->config().head_channels, 16);
+  EXPECT_LT(small.model->parameters().size(), plain.model->parameters().size()) << "no attention blocks";
+
+  // A checkpoint of the changed structure does not resume the plain one.
+  ASSERT_EQ(run(train_bin() + structure + " --stop-after 2" + common_args(data, dir.file("split.prn"))), 130);
+  EXPECT_EQ(run(train_bin() + " --resume '" + dir.file("split-train/checkpoint.ckpt") + "'" +
+                common_args(data, dir.file("split.prn"))),
+            2);
+
+  const std::string err = dir.file("err.txt");
+  EXPECT_EQ(run(train_bin() + " --data d --out x.prn --config light --channels 30,62,124 > /dev/null 2> '" + err + "'"),
+            2);
+  std::string msg = prn::test::slurp(err);
+  EXPECT_NE(msg.find("channels must double per scale"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("--channels"), std::string::npos) << msg;
+  EXPECT_EQ(run(train_bin() + " --data d --out x.prn --config light --patch-divisors 1,3 > /dev/null 2> '" + err + "'"),
+            2);
+  msg = prn::test::slurp(err);
+  EXPECT_NE(msg.find("patch divisor 3 does not divide"), std::string::npos) << msg;
+  EXPECT_EQ(run(train_bin() + " --data d --out x.prn --channels 8,x,4 > /dev/null 2> '" + err + "'"), 2);
+  msg = prn::test::slurp(err);
+  EXPECT_NE(msg.find("option --channels: expected comma-separated integers, got 'x'"), std::string::npos) << msg;
+}
+
 TEST(TrainCli, BadOptionsAreNamed) {
   ASSERT_FALSE(train_bin().empty());
   prn::test::TempDir dir;

@@ -7,10 +7,40 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <sstream>
 
 namespace fs = std::filesystem;
 
 namespace prn::train {
+namespace {
+
+// "--channels 64,128,256" -> {64, 128, 256}; a value that is not an integer is named.
+std::vector<int64_t> integer_list(const std::string &option, const std::vector<std::string> &values) {
+  std::vector<int64_t> out;
+  for (const auto &v : values) {
+    size_t used = 0;
+    int64_t n = 0;
+    try {
+      n = std::stoll(v, &used);
+    } catch (const std::exception &) {
+      used = 0;
+    }
+    PRN_CHECK(!v.empty() && used == v.size(), "option ", option, ": expected comma-separated integers, got '", v,
+              "'");
+    out.push_back(n);
+  }
+  return out;
+}
+
+// {64, 128, 256} -> "64-128-256" (no commas or spaces: the name lands in CSV and JSON lines).
+std::string join_integers(const std::vector<int64_t> &v) {
+  std::ostringstream os;
+  for (size_t i = 0; i < v.size(); ++i)
+    os << (i ? "-" : "") << v[i];
+  return os.str();
+}
+
+} // namespace
 
 void usage() {
   std::printf(
@@ -34,6 +64,12 @@ void usage() {
       "                       their masks) as a PNG grid to check by eye, and exit without training\n"
       "model:\n"
       "  --config C           paper | light (default paper)\n"
+      "  --channels A,B,C     per-scale widths after concatenating features and residuals, doubling per\n"
+      "                       scale (paper 128,256,512; light 32,64,128, after a 1x1 projection)\n"
+      "  --attention-blocks N multi-size attention blocks per scale (paper 3, light 1; 0: none)\n"
+      "  --patch-divisors L   patch sides of the attention as map side / d (paper 1,2,4,8; light 1,2,4)\n"
+      "  --head-channels N    width of the full-resolution decoder conv (paper 64, light 16)\n"
+      "                       (these four change --config's structure; the bundle records it)\n"
       "  --map-sigma S        smooth the anomaly map with a Gaussian of S pixels (of the model input)\n"
       "                       before scoring, calibration and regions; recorded in the bundle, so\n"
       "                       prn-eval, prn-infer and the element do the same (default 0: none; 4 is\n"
@@ -89,6 +125,14 @@ TrainParams parse_train_params(int argc, char **argv) {
     else if (a == "--log-dir") p.log_dir = args.value();
     else if (a == "--config") p.config = args.value();
     else if (a == "--map-sigma") p.map_sigma = args.real();
+    else if (a == "--channels") {
+      p.channels = integer_list(a, args.list());
+      PRN_CHECK(p.channels.size() == 3, "option --channels: expected 3 widths (one per scale), got ",
+                p.channels.size());
+    }
+    else if (a == "--patch-divisors") p.patch_divisors = integer_list(a, args.list());
+    else if (a == "--attention-blocks") p.attention_blocks = args.integer();
+    else if (a == "--head-channels") p.head_channels = args.integer();
     else if (a == "--epochs") p.epochs = args.integer();
     else if (a == "--steps") p.steps = args.integer();
     else if (a == "--batch") {
@@ -160,6 +204,9 @@ TrainParams parse_train_params(int argc, char **argv) {
   PRN_CHECK(p.checkpoint_every >= 1, "--checkpoint-every: expected >= 1, got ", p.checkpoint_every);
   PRN_CHECK(p.adapt_steps >= -1, "--adapt-steps: expected >= 0, got ", p.adapt_steps);
   PRN_CHECK(p.adapt_lr > 0, "--adapt-lr: expected > 0, got ", p.adapt_lr);
+  PRN_CHECK(p.attention_blocks >= -1, "option --attention-blocks: expected >= 0, got ", p.attention_blocks);
+  PRN_CHECK(p.head_channels == -1 || p.head_channels >= 1, "option --head-channels: expected >= 1, got ",
+            p.head_channels);
   PRN_CHECK(p.backbone.empty() || p.adapt_steps <= 0, "--adapt-steps ", p.adapt_steps,
             ": the adaptation is the fallback of a random encoder; an ImageNet --backbone stays frozen as in the paper");
   if (p.adapt_steps < 0)
@@ -169,6 +216,46 @@ TrainParams parse_train_params(int argc, char **argv) {
     p.log_dir = (o.parent_path() / (o.stem().string() + "-train")).string();
   }
   return p;
+}
+
+prn::ModelConfig model_config(const TrainParams &p) {
+  auto config = prn::ModelConfig::by_name(p.config);
+  config.map_sigma = p.map_sigma;
+  try {
+    config.validate();
+  } catch (const prn::Error &e) {
+    throw prn::Error(std::string("option --map-sigma: ") + e.what());
+  }
+  std::string changes;
+  const auto change = [&](const std::string &field, const std::string &value) {
+    changes += "+" + field + "=" + value;
+  };
+  if (!p.channels.empty()) {
+    config.channels = {p.channels[0], p.channels[1], p.channels[2]};
+    change("channels", join_integers(p.channels));
+  }
+  if (!p.patch_divisors.empty()) {
+    config.patch_divisors = p.patch_divisors;
+    change("patch_divisors", join_integers(p.patch_divisors));
+  }
+  if (p.attention_blocks >= 0) {
+    config.attention_blocks = p.attention_blocks;
+    change("attention_blocks", std::to_string(p.attention_blocks));
+  }
+  if (p.head_channels >= 1) {
+    config.head_channels = p.head_channels;
+    change("head_channels", std::to_string(p.head_channels));
+  }
+  if (changes.empty())
+    return config;
+  config.name = p.config + changes;
+  try {
+    config.validate();
+  } catch (const prn::Error &e) {
+    throw prn::Error(std::string("options --channels, --patch-divisors, --attention-blocks, --head-channels: ") +
+                     e.what());
+  }
+  return config;
 }
 
 } // namespace prn::train

@@ -5,6 +5,7 @@
 #include "train/distributed.h"
 #include "train/foreground.h"
 
+#include "prn/config.h"
 #include "prn/lr_schedule.h"
 #include "prn/train_step.h"
 
@@ -18,6 +19,10 @@ struct TrainParams {
   std::string data, layout = "auto", out, log_dir;
   std::string config = "paper";
   double map_sigma = 0; // --map-sigma: Gaussian smoothing of the anomaly map, recorded in the bundle
+  // --channels, --patch-divisors, --attention-blocks, --head-channels: the model's
+  // structure over --config's (empty / -1: the configuration's own).
+  std::vector<int64_t> channels, patch_divisors;
+  int64_t attention_blocks = -1, head_channels = -1;
   int64_t epochs = 700, steps = 0;
   prn::train::BatchRecipe recipe;
   prn::train::Foreground foreground = prn::train::Foreground::None; // --foreground
@@ -46,5 +51,12 @@ void usage();
 // Parses and checks the options; throws prn::Error naming a bad one. --help
 // prints the usage and exits 0.
 TrainParams parse_train_params(int argc, char **argv);
+
+// --config with --map-sigma and the structure options applied and checked; a
+// changed structure is named in the configuration's name (for example
+// "paper+channels=64-128-256+attention_blocks=1"), which the bundle and the
+// checkpoints record.
+// Throws prn::Error naming the option whose value the configuration refuses.
+prn::ModelConfig model_config(const TrainParams &p);
 
 } // namespace prn::train
