@@ -354,6 +354,9 @@ TEST(TrainCli, StructureOptionsAreRecordedInTheBundle) {
   EXPECT_EQ(run(train_bin() + " --data d --out x.prn --channels 8,x,4 > /dev/null 2> '" + err + "'"), 2);
   msg = prn::test::slurp(err);
   EXPECT_NE(msg.find("option --channels: expected comma-separated integers, got 'x'"), std::string::npos) << msg;
+  EXPECT_EQ(run(train_bin() + " --data d --out x.prn --attention-blocks -1 > /dev/null 2> '" + err + "'"), 2);
+  msg = prn::test::slurp(err);
+  EXPECT_NE(msg.find("option --attention-blocks: expected >= 0, got -1"), std::string::npos) << msg;
 }
 
 TEST(TrainCli, BadOptionsAreNamed) {

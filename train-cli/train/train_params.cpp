@@ -204,9 +204,10 @@ TrainParams parse_train_params(int argc, char **argv) {
   PRN_CHECK(p.checkpoint_every >= 1, "--checkpoint-every: expected >= 1, got ", p.checkpoint_every);
   PRN_CHECK(p.adapt_steps >= -1, "--adapt-steps: expected >= 0, got ", p.adapt_steps);
   PRN_CHECK(p.adapt_lr > 0, "--adapt-lr: expected > 0, got ", p.adapt_lr);
-  PRN_CHECK(p.attention_blocks >= -1, "option --attention-blocks: expected >= 0, got ", p.attention_blocks);
-  PRN_CHECK(p.head_channels == -1 || p.head_channels >= 1, "option --head-channels: expected >= 1, got ",
-            p.head_channels);
+  PRN_CHECK(!p.attention_blocks || *p.attention_blocks >= 0, "option --attention-blocks: expected >= 0, got ",
+            p.attention_blocks.value_or(0));
+  PRN_CHECK(!p.head_channels || *p.head_channels >= 1, "option --head-channels: expected >= 1, got ",
+            p.head_channels.value_or(0));
   PRN_CHECK(p.backbone.empty() || p.adapt_steps <= 0, "--adapt-steps ", p.adapt_steps,
             ": the adaptation is the fallback of a random encoder; an ImageNet --backbone stays frozen as in the paper");
   if (p.adapt_steps < 0)
@@ -238,13 +239,13 @@ prn::ModelConfig model_config(const TrainParams &p) {
     config.patch_divisors = p.patch_divisors;
     change("patch_divisors", join_integers(p.patch_divisors));
   }
-  if (p.attention_blocks >= 0) {
-    config.attention_blocks = p.attention_blocks;
-    change("attention_blocks", std::to_string(p.attention_blocks));
+  if (p.attention_blocks) {
+    config.attention_blocks = *p.attention_blocks;
+    change("attention_blocks", std::to_string(*p.attention_blocks));
   }
-  if (p.head_channels >= 1) {
-    config.head_channels = p.head_channels;
-    change("head_channels", std::to_string(p.head_channels));
+  if (p.head_channels) {
+    config.head_channels = *p.head_channels;
+    change("head_channels", std::to_string(*p.head_channels));
   }
   if (changes.empty())
     return config;

@@ -10,6 +10,7 @@
 #include "prn/train_step.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,9 +21,9 @@ struct TrainParams {
   std::string config = "paper";
   double map_sigma = 0; // --map-sigma: Gaussian smoothing of the anomaly map, recorded in the bundle
   // --channels, --patch-divisors, --attention-blocks, --head-channels: the model's
-  // structure over --config's (empty / -1: the configuration's own).
+  // structure over --config's (empty: the configuration's own).
   std::vector<int64_t> channels, patch_divisors;
-  int64_t attention_blocks = -1, head_channels = -1;
+  std::optional<int64_t> attention_blocks, head_channels;
   int64_t epochs = 700, steps = 0;
   prn::train::BatchRecipe recipe;
   prn::train::Foreground foreground = prn::train::Foreground::None; // --foreground
