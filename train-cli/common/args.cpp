@@ -2,6 +2,7 @@
 
 #include "prn/error.h"
 
+#include <optional>
 #include <sstream>
 
 namespace prn::cli {
@@ -18,15 +19,26 @@ std::string Args::value() {
   return argv_[++i_];
 }
 
-int64_t Args::integer() {
-  const std::string v = value();
+namespace {
+
+// The whole of `text` as an integer, or nothing.
+std::optional<int64_t> whole_integer(const std::string &text) {
   try {
     size_t used = 0;
-    const int64_t n = std::stoll(v, &used);
-    if (used == v.size())
+    const int64_t n = std::stoll(text, &used);
+    if (used == text.size())
       return n;
   } catch (const std::exception &) {
   }
+  return std::nullopt;
+}
+
+} // namespace
+
+int64_t Args::integer() {
+  const std::string v = value();
+  if (auto n = whole_integer(v))
+    return *n;
   throw Error(detail::concat("option ", option_, ": expected an integer, got '", v, "'"));
 }
 
@@ -79,6 +91,16 @@ std::vector<std::string> Args::list() {
   for (std::string item; std::getline(ss, item, ',');)
     if (!item.empty())
       out.push_back(item);
+  return out;
+}
+
+std::vector<int64_t> Args::integer_list() {
+  std::vector<int64_t> out;
+  for (const auto &item : list()) {
+    auto n = whole_integer(item);
+    PRN_CHECK(n.has_value(), "option ", option_, ": expected comma-separated integers, got '", item, "'");
+    out.push_back(*n);
+  }
   return out;
 }
 

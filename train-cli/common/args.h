@@ -28,6 +28,8 @@ public:
   double real_in(double lo, double hi, bool open_lo = false);
   double real();
   std::vector<std::string> list();
+  // A comma-separated list of integers ("64,128,256").
+  std::vector<int64_t> integer_list();
 
 private:
   int argc_;

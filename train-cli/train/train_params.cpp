@@ -14,24 +14,6 @@ namespace fs = std::filesystem;
 namespace prn::train {
 namespace {
 
-// "--channels 64,128,256" -> {64, 128, 256}; a value that is not an integer is named.
-std::vector<int64_t> integer_list(const std::string &option, const std::vector<std::string> &values) {
-  std::vector<int64_t> out;
-  for (const auto &v : values) {
-    size_t used = 0;
-    int64_t n = 0;
-    try {
-      n = std::stoll(v, &used);
-    } catch (const std::exception &) {
-      used = 0;
-    }
-    PRN_CHECK(!v.empty() && used == v.size(), "option ", option, ": expected comma-separated integers, got '", v,
-              "'");
-    out.push_back(n);
-  }
-  return out;
-}
-
 // {64, 128, 256} -> "64-128-256" (no commas or spaces: the name lands in CSV and JSON lines).
 std::string join_integers(const std::vector<int64_t> &v) {
   std::ostringstream os;
@@ -126,11 +108,11 @@ TrainParams parse_train_params(int argc, char **argv) {
     else if (a == "--config") p.config = args.value();
     else if (a == "--map-sigma") p.map_sigma = args.real();
     else if (a == "--channels") {
-      p.channels = integer_list(a, args.list());
+      p.channels = args.integer_list();
       PRN_CHECK(p.channels.size() == 3, "option --channels: expected 3 widths (one per scale), got ",
                 p.channels.size());
     }
-    else if (a == "--patch-divisors") p.patch_divisors = integer_list(a, args.list());
+    else if (a == "--patch-divisors") p.patch_divisors = args.integer_list();
     else if (a == "--attention-blocks") p.attention_blocks = args.integer();
     else if (a == "--head-channels") p.head_channels = args.integer();
     else if (a == "--epochs") p.epochs = args.integer();
