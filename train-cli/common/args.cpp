@@ -50,13 +50,8 @@ int64_t Args::non_negative() {
 
 int64_t Args::at_least(int64_t min) {
   const std::string v = value();
-  try {
-    size_t used = 0;
-    const int64_t n = std::stoll(v, &used);
-    if (used == v.size() && n >= min)
-      return n;
-  } catch (const std::exception &) {
-  }
+  if (auto n = whole_integer(v); n && *n >= min)
+    return *n;
   throw Error(detail::concat("option ", option_, ": expected an integer >= ", min, ", got '", v, "'"));
 }
 
