@@ -320,19 +320,24 @@ TEST(TrainCli, StructureOptionsAreRecordedInTheBundle) {
   ASSERT_FALSE(train_bin().empty());
   prn::test::TempDir dir;
   const std::string data = make_dataset(dir);
-  const std::string structure = " --channels 16,32,64 --patch-divisors 1,2 --attention-blocks 0 --head-channels 8";
+  const std::string structure =
+      " --input-size 64 --channels 16,32,64 --patch-divisors 1,2 --attention-blocks 0 --head-channels 8";
   ASSERT_EQ(run(train_bin() + structure + common_args(data, dir.file("small.prn"))), 0);
   ASSERT_EQ(run(train_bin() + common_args(data, dir.file("plain.prn"))), 0);
-  const auto small = prn::load_bundle(dir.file("small.prn"));
+  auto small = prn::load_bundle(dir.file("small.prn"));
   const auto plain = prn::load_bundle(dir.file("plain.prn"));
   const auto &c = small.model->config();
-  EXPECT_EQ(c.name, "light+channels=16-32-64+patch_divisors=1-2+attention_blocks=0+head_channels=8");
+  EXPECT_EQ(c.name, "light+input_size=64+channels=16-32-64+patch_divisors=1-2+attention_blocks=0+head_channels=8");
+  EXPECT_EQ(c.input_size, 64);
   EXPECT_EQ(c.channels, (std::array<int64_t, 3>{16, 32, 64}));
   EXPECT_EQ(c.patch_divisors, (std::vector<int64_t>{1, 2}));
   EXPECT_EQ(c.attention_blocks, 0);
   EXPECT_EQ(c.head_channels, 8);
   EXPECT_EQ(plain.model->config().name, "light");
   EXPECT_EQ(plain.model->config().head_channels, 16);
+  EXPECT_EQ(plain.model->config().input_size, 128);
+  // The map comes back at the model's input side.
+  EXPECT_EQ(small.model->anomaly_map(torch::rand({1, 3, 64, 64})).size(-1), 64);
   EXPECT_LT(small.model->parameters().size(), plain.model->parameters().size()) << "no attention blocks";
 
   // A checkpoint of the changed structure does not resume the plain one.
@@ -357,6 +362,10 @@ TEST(TrainCli, StructureOptionsAreRecordedInTheBundle) {
   EXPECT_EQ(run(train_bin() + " --data d --out x.prn --attention-blocks -1 > /dev/null 2> '" + err + "'"), 2);
   msg = prn::test::slurp(err);
   EXPECT_NE(msg.find("option --attention-blocks: expected >= 0, got -1"), std::string::npos) << msg;
+  EXPECT_EQ(run(train_bin() + " --data d --out x.prn --config light --input-size 100 > /dev/null 2> '" + err + "'"), 2);
+  msg = prn::test::slurp(err);
+  EXPECT_NE(msg.find("--input-size"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("input_size must be a positive multiple of 16, got 100"), std::string::npos) << msg;
 }
 
 TEST(TrainCli, BadOptionsAreNamed) {

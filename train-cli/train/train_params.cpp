@@ -46,12 +46,14 @@ void usage() {
       "                       their masks) as a PNG grid to check by eye, and exit without training\n"
       "model:\n"
       "  --config C           paper | light (default paper)\n"
+      "  --input-size N       side of the model's input in pixels, a multiple of 16 (paper 256, light 128;\n"
+      "                       images are resized to it)\n"
       "  --channels A,B,C     per-scale widths after concatenating features and residuals, doubling per\n"
       "                       scale (paper 128,256,512; light 32,64,128, after a 1x1 projection)\n"
       "  --attention-blocks N multi-size attention blocks per scale (paper 3, light 1; 0: none)\n"
       "  --patch-divisors L   patch sides of the attention as map side / d (paper 1,2,4,8; light 1,2,4)\n"
       "  --head-channels N    width of the full-resolution decoder conv (paper 64, light 16)\n"
-      "                       (these four change --config's structure; the bundle records it)\n"
+      "                       (these five change --config's structure; the bundle records it)\n"
       "  --map-sigma S        smooth the anomaly map with a Gaussian of S pixels (of the model input)\n"
       "                       before scoring, calibration and regions; recorded in the bundle, so\n"
       "                       prn-eval, prn-infer and the element do the same (default 0: none; 4 is\n"
@@ -107,6 +109,7 @@ TrainParams parse_train_params(int argc, char **argv) {
     else if (a == "--log-dir") p.log_dir = args.value();
     else if (a == "--config") p.config = args.value();
     else if (a == "--map-sigma") p.map_sigma = args.real();
+    else if (a == "--input-size") p.input_size = args.integer();
     else if (a == "--channels") {
       p.channels = args.integer_list();
       PRN_CHECK(p.channels.size() == 3, "option --channels: expected 3 widths (one per scale), got ",
@@ -213,6 +216,10 @@ prn::ModelConfig model_config(const TrainParams &p) {
   const auto change = [&](const std::string &field, const std::string &value) {
     changes += "+" + field + "=" + value;
   };
+  if (p.input_size) {
+    config.input_size = *p.input_size;
+    change("input_size", std::to_string(*p.input_size));
+  }
   if (!p.channels.empty()) {
     config.channels = {p.channels[0], p.channels[1], p.channels[2]};
     change("channels", join_integers(p.channels));
@@ -235,8 +242,9 @@ prn::ModelConfig model_config(const TrainParams &p) {
   try {
     config.validate();
   } catch (const prn::Error &e) {
-    throw prn::Error(std::string("options --channels, --patch-divisors, --attention-blocks, --head-channels: ") +
-                     e.what());
+    throw prn::Error(
+        std::string("options --input-size, --channels, --patch-divisors, --attention-blocks, --head-channels: ") +
+        e.what());
   }
   return config;
 }

@@ -20,10 +20,10 @@ struct TrainParams {
   std::string data, layout = "auto", out, log_dir;
   std::string config = "paper";
   double map_sigma = 0; // --map-sigma: Gaussian smoothing of the anomaly map, recorded in the bundle
-  // --channels, --patch-divisors, --attention-blocks, --head-channels: the model's
-  // structure over --config's (empty: the configuration's own).
+  // --input-size, --channels, --patch-divisors, --attention-blocks, --head-channels:
+  // the model's structure over --config's (empty: the configuration's own).
   std::vector<int64_t> channels, patch_divisors;
-  std::optional<int64_t> attention_blocks, head_channels;
+  std::optional<int64_t> input_size, attention_blocks, head_channels;
   int64_t epochs = 700, steps = 0;
   prn::train::BatchRecipe recipe;
   prn::train::Foreground foreground = prn::train::Foreground::None; // --foreground
