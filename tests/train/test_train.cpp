@@ -258,9 +258,24 @@ TEST(TrainCli, MapSigmaIsRecordedAndCalibratesOnSmoothedMaps) {
       << "the 0.999 quantile of smoothed normal maps lies below the raw one";
   const std::string err = dir.file("err.txt");
   EXPECT_EQ(run(train_bin() + " --data d --out x.prn --config light --map-sigma -1 > /dev/null 2> '" + err + "'"), 2);
-  const std::string msg = prn::test::slurp(err);
+  std::string msg = prn::test::slurp(err);
   EXPECT_NE(msg.find("option --map-sigma"), std::string::npos) << msg;
   EXPECT_NE(msg.find("map_sigma must be in [0, input_size] pixels, got -1"), std::string::npos) << msg;
+  // Its range is that of the input size the structure options leave: light's 128 px
+  // allow 100, --input-size 64 does not; --input-size 256 allows 200 (the run then
+  // stops at the missing data folder 'd', not at the option).
+  EXPECT_EQ(run(train_bin() + " --data d --out x.prn --config light --input-size 64 --map-sigma 100 > /dev/null 2> '" +
+                err + "'"),
+            2);
+  msg = prn::test::slurp(err);
+  EXPECT_NE(msg.find("option --map-sigma"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("got 100"), std::string::npos) << msg;
+  EXPECT_NE(run(train_bin() + " --data d --out x.prn --config light --input-size 256 --map-sigma 200 > /dev/null 2> '" +
+                err + "'"),
+            0);
+  msg = prn::test::slurp(err);
+  EXPECT_EQ(msg.find("map_sigma"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("'d'"), std::string::npos) << msg;
 }
 
 TEST(TrainCli, SigintSavesACheckpointAndExitsCleanly) {

@@ -205,13 +205,9 @@ TrainParams parse_train_params(int argc, char **argv) {
 }
 
 prn::ModelConfig model_config(const TrainParams &p) {
+  // The structure options first, checked on their own; --map-sigma after them, since
+  // its range depends on the input size they may change.
   auto config = prn::ModelConfig::by_name(p.config);
-  config.map_sigma = p.map_sigma;
-  try {
-    config.validate();
-  } catch (const prn::Error &e) {
-    throw prn::Error(std::string("option --map-sigma: ") + e.what());
-  }
   std::string changes;
   const auto change = [&](const std::string &field, const std::string &value) {
     changes += "+" + field + "=" + value;
@@ -236,15 +232,21 @@ prn::ModelConfig model_config(const TrainParams &p) {
     config.head_channels = *p.head_channels;
     change("head_channels", std::to_string(*p.head_channels));
   }
-  if (changes.empty())
-    return config;
-  config.name = p.config + changes;
+  if (!changes.empty()) {
+    config.name = p.config + changes;
+    try {
+      config.validate();
+    } catch (const prn::Error &e) {
+      throw prn::Error(
+          std::string("options --input-size, --channels, --patch-divisors, --attention-blocks, --head-channels: ") +
+          e.what());
+    }
+  }
+  config.map_sigma = p.map_sigma;
   try {
     config.validate();
   } catch (const prn::Error &e) {
-    throw prn::Error(
-        std::string("options --input-size, --channels, --patch-divisors, --attention-blocks, --head-channels: ") +
-        e.what());
+    throw prn::Error(std::string("option --map-sigma: ") + e.what());
   }
   return config;
 }
