@@ -74,6 +74,18 @@ inline int run(const std::string &cmd) {
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
+// A prn-train run whose stdout is discarded (`env`: variable assignments before
+// the command): its exit status and its stderr.
+struct TrainRun {
+  int status;
+  std::string err;
+};
+inline TrainRun run_train(const TempDir &dir, const std::string &args, const std::string &env = "") {
+  const std::string err = dir.file("stderr.txt");
+  const int status = run(env + " " + train_bin() + " " + args + " > /dev/null 2> '" + err + "'");
+  return {status, slurp(err)};
+}
+
 // Waits (polling every 100 ms, at most `seconds`) until a training run has logged
 // its first step to `log` (metrics.jsonl), so an interrupt lands mid-training.
 inline void wait_for_first_logged_step(const std::string &log, int seconds) {

@@ -20,6 +20,7 @@ namespace {
 
 using prn::test::make_dataset;
 using prn::test::run;
+using prn::test::run_train;
 using prn::test::train_bin;
 
 using prn::test::slurp;
@@ -315,21 +316,19 @@ TEST(TrainCli, ASignalToOneRankStopsEveryRankWithACheckpoint) {
 TEST(TrainCli, ABadDataParallelConfigurationIsNamed) {
   ASSERT_FALSE(train_bin().empty());
   prn::test::TempDir dir;
-  const std::string data = make_dataset(dir), err = dir.file("err.txt");
+  const std::string data = make_dataset(dir);
+  const std::string io = "--data '" + data + "' --out '" + dir.file("x.prn") + "'";
   // 2 + 1 + 2 = 5 images cannot be shared by 2 processes: refused before any rendezvous.
-  EXPECT_EQ(run(train_bin() + " --data '" + data + "' --out '" + dir.file("x.prn") +
-                "' --config light --batch 2,1,2 --steps 1 --world-size 2 --rank 0 2> '" + err + "' > /dev/null"),
-            2);
-  EXPECT_NE(slurp(err).find("global batch of 5 images (--batch 2,1,2) cannot be shared equally by 2 processes"),
+  auto r = run_train(dir, io + " --config light --batch 2,1,2 --steps 1 --world-size 2 --rank 0");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("global batch of 5 images (--batch 2,1,2) cannot be shared equally by 2 processes"),
             std::string::npos)
-      << slurp(err);
-  EXPECT_EQ(run(train_bin() + " --data '" + data + "' --out '" + dir.file("x.prn") +
-                "' --config light --batch 2,1,1 --steps 1 --world-size 2 --rank 2 2> '" + err + "' > /dev/null"),
-            2);
-  EXPECT_NE(slurp(err).find("expected 0 to 1 for a world size of 2, got 2"), std::string::npos) << slurp(err);
-  EXPECT_EQ(run("WORLD_SIZE=two " + train_bin() + " --data '" + data + "' --out '" + dir.file("x.prn") + "' 2> '" + err +
-                "' > /dev/null"),
-            2);
-  EXPECT_NE(slurp(err).find("WORLD_SIZE: expected an integer, got 'two'"), std::string::npos) << slurp(err);
+      << r.err;
+  r = run_train(dir, io + " --config light --batch 2,1,1 --steps 1 --world-size 2 --rank 2");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("expected 0 to 1 for a world size of 2, got 2"), std::string::npos) << r.err;
+  r = run_train(dir, io, "WORLD_SIZE=two");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("WORLD_SIZE: expected an integer, got 'two'"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir.file("x.prn")));
 }

@@ -176,6 +176,7 @@ namespace {
 
 using prn::test::make_dataset;
 using prn::test::run;
+using prn::test::run_train;
 using prn::test::train_bin;
 
 std::string common_args(const std::string &data, const std::string &out) {
@@ -256,26 +257,21 @@ TEST(TrainCli, MapSigmaIsRecordedAndCalibratesOnSmoothedMaps) {
   EXPECT_EQ(plain.model_id, smooth.model_id) << "smoothing must not change the training";
   EXPECT_LT(smooth.calibration.pixel_threshold, plain.calibration.pixel_threshold)
       << "the 0.999 quantile of smoothed normal maps lies below the raw one";
-  const std::string err = dir.file("err.txt");
-  EXPECT_EQ(run(train_bin() + " --data d --out x.prn --config light --map-sigma -1 > /dev/null 2> '" + err + "'"), 2);
-  std::string msg = prn::test::slurp(err);
-  EXPECT_NE(msg.find("option --map-sigma"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("map_sigma must be in [0, input_size] pixels, got -1"), std::string::npos) << msg;
+  auto r = run_train(dir, "--data d --out x.prn --config light --map-sigma -1");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("option --map-sigma"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("map_sigma must be in [0, input_size] pixels, got -1"), std::string::npos) << r.err;
   // Its range is that of the input size the structure options leave: light's 128 px
   // allow 100, --input-size 64 does not; --input-size 256 allows 200 (the run then
   // stops at the missing data folder 'd', not at the option).
-  EXPECT_EQ(run(train_bin() + " --data d --out x.prn --config light --input-size 64 --map-sigma 100 > /dev/null 2> '" +
-                err + "'"),
-            2);
-  msg = prn::test::slurp(err);
-  EXPECT_NE(msg.find("option --map-sigma"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("got 100"), std::string::npos) << msg;
-  EXPECT_NE(run(train_bin() + " --data d --out x.prn --config light --input-size 256 --map-sigma 200 > /dev/null 2> '" +
-                err + "'"),
-            0);
-  msg = prn::test::slurp(err);
-  EXPECT_EQ(msg.find("map_sigma"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("'d'"), std::string::npos) << msg;
+  r = run_train(dir, "--data d --out x.prn --config light --input-size 64 --map-sigma 100");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("option --map-sigma"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("got 100"), std::string::npos) << r.err;
+  r = run_train(dir, "--data d --out x.prn --config light --input-size 256 --map-sigma 200");
+  EXPECT_NE(r.status, 0);
+  EXPECT_EQ(r.err.find("map_sigma"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("'d'"), std::string::npos) << r.err;
 }
 
 TEST(TrainCli, SigintSavesACheckpointAndExitsCleanly) {
@@ -361,26 +357,23 @@ TEST(TrainCli, StructureOptionsAreRecordedInTheBundle) {
                 common_args(data, dir.file("split.prn"))),
             2);
 
-  const std::string err = dir.file("err.txt");
-  EXPECT_EQ(run(train_bin() + " --data d --out x.prn --config light --channels 30,62,124 > /dev/null 2> '" + err + "'"),
-            2);
-  std::string msg = prn::test::slurp(err);
-  EXPECT_NE(msg.find("channels must double per scale"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("--channels"), std::string::npos) << msg;
-  EXPECT_EQ(run(train_bin() + " --data d --out x.prn --config light --patch-divisors 1,3 > /dev/null 2> '" + err + "'"),
-            2);
-  msg = prn::test::slurp(err);
-  EXPECT_NE(msg.find("patch divisor 3 does not divide"), std::string::npos) << msg;
-  EXPECT_EQ(run(train_bin() + " --data d --out x.prn --channels 8,x,4 > /dev/null 2> '" + err + "'"), 2);
-  msg = prn::test::slurp(err);
-  EXPECT_NE(msg.find("option --channels: expected comma-separated integers, got 'x'"), std::string::npos) << msg;
-  EXPECT_EQ(run(train_bin() + " --data d --out x.prn --attention-blocks -1 > /dev/null 2> '" + err + "'"), 2);
-  msg = prn::test::slurp(err);
-  EXPECT_NE(msg.find("option --attention-blocks: expected >= 0, got -1"), std::string::npos) << msg;
-  EXPECT_EQ(run(train_bin() + " --data d --out x.prn --config light --input-size 100 > /dev/null 2> '" + err + "'"), 2);
-  msg = prn::test::slurp(err);
-  EXPECT_NE(msg.find("--input-size"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("input_size must be a positive multiple of 16, got 100"), std::string::npos) << msg;
+  auto r = run_train(dir, "--data d --out x.prn --config light --channels 30,62,124");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("channels must double per scale"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--channels"), std::string::npos) << r.err;
+  r = run_train(dir, "--data d --out x.prn --config light --patch-divisors 1,3");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("patch divisor 3 does not divide"), std::string::npos) << r.err;
+  r = run_train(dir, "--data d --out x.prn --channels 8,x,4");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("option --channels: expected comma-separated integers, got 'x'"), std::string::npos) << r.err;
+  r = run_train(dir, "--data d --out x.prn --attention-blocks -1");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("option --attention-blocks: expected >= 0, got -1"), std::string::npos) << r.err;
+  r = run_train(dir, "--data d --out x.prn --config light --input-size 100");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("--input-size"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("input_size must be a positive multiple of 16, got 100"), std::string::npos) << r.err;
 }
 
 TEST(TrainCli, BadOptionsAreNamed) {
@@ -391,10 +384,9 @@ TEST(TrainCli, BadOptionsAreNamed) {
   EXPECT_EQ(run(train_bin() + " --bogus > /dev/null 2>&1"), 2);
   EXPECT_EQ(run(train_bin() + " --data d --out x.prn --precision fp8 > /dev/null 2>&1"), 2);
   EXPECT_EQ(run(train_bin() + " --data d --out x.prn --foreground auto > /dev/null 2>&1"), 2);
-  const std::string err = dir.file("err.txt");
-  EXPECT_EQ(run(train_bin() + " --data d --out x.prn --lr-schedule linear > /dev/null 2> '" + err + "'"), 2);
-  const std::string msg = prn::test::slurp(err);
-  EXPECT_NE(msg.find("option --lr-schedule: expected constant or cosine, got 'linear'"), std::string::npos) << msg;
+  const auto r = run_train(dir, "--data d --out x.prn --lr-schedule linear");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("option --lr-schedule: expected constant or cosine, got 'linear'"), std::string::npos) << r.err;
 }
 
 TEST(TrainCli, MixedPrecisionBf16OnTheCpuAndFp16RefusedWithoutCuda) {
@@ -441,10 +433,8 @@ TEST(TrainCli, WithoutABackboneTheEncoderAdaptsAndAResumedRunKeepsIt) {
   ASSERT_EQ(run(train_bin() + " --resume '" + dir.file("split-train/checkpoint.ckpt") + "'" + with("3", "split.prn")), 0);
   EXPECT_EQ(prn::load_bundle(dir.file("split.prn")).model_id, adapted.model_id);
   // The adaptation is the fallback of a random encoder: refused with ImageNet weights.
-  const std::string err = dir.file("err.txt");
-  EXPECT_EQ(run(train_bin() + " --data '" + data + "' --out x.prn --backbone resnet18.pth --adapt-steps 5 2> '" + err +
-                "' > /dev/null"),
-            2);
-  const std::string msg = prn::test::slurp(err);
-  EXPECT_NE(msg.find("--adapt-steps 5: the adaptation is the fallback of a random encoder"), std::string::npos) << msg;
+  const auto r = run_train(dir, "--data '" + data + "' --out x.prn --backbone resnet18.pth --adapt-steps 5");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("--adapt-steps 5: the adaptation is the fallback of a random encoder"), std::string::npos)
+      << r.err;
 }
