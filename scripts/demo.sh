@@ -67,7 +67,7 @@ if [ -z "$backbone" ]; then
     say "pretraining the encoder on GIMP's textures, the paper left out ($pretrain_steps steps; progress below)"
     # 64-px crops: two thirds of the time of the default 96 for about the same result
     # here (11 of 12 defects found against 12; docs/training.md); in bf16 where the
-    # CPU has it (--precision auto), half the time again.
+    # CPU runs it faster (--precision auto, the default: half the time with AMX).
     "$build/train-cli/prn-pretrain-backbone" --out "$backbone" --exclude Paper/paper.pat --steps "$pretrain_steps" \
       --crop 64 --seed 1 >"$out/pretrain-backbone.log"
   fi
@@ -93,9 +93,9 @@ if [ ! -f "$bundle" ] || [ "$retrain" = 1 ]; then
   # lr 1e-3: the paper's 1e-4 is for 700 epochs of batch 64; a few hundred small
   # steps need the larger rate. Batch 8 normal + 6 extended + 2 simulated: more of
   # the seen defects than the paper's 2:1:1 helps such a short run (measured,
-  # docs/training.md). --precision auto: bf16 autocast where the CPU computes
-  # bfloat16 natively, 1.6x faster here and as good (docs/training.md); float32
-  # elsewhere.
+  # docs/training.md). --precision auto: bf16 autocast where a convolution timed at
+  # start runs faster in bf16 (1.6x faster training with AMX, and as good;
+  # docs/training.md); float32 elsewhere.
   "$build/train-cli/prn-train" --data "$out/data/paper" --out "$bundle" --config light \
     --steps "$steps" --batch 8,6,2 --lr 1e-3 --seed 1 --precision auto --backbone "$backbone" --map-sigma "$map_sigma" \
     --log-dir "$out/train"

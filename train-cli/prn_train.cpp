@@ -60,11 +60,7 @@ int run(const prn::train::TrainParams &p) {
   torch::Device device = prn::train::process_device(p.device, dist);
   PRN_CHECK(!device.is_cuda() || torch::cuda::is_available(), "--device ", p.device,
             ": LibTorch sees no CUDA device on this machine");
-  // auto: bf16 on a CPU that computes it natively, else fp32 (as prn-pretrain-backbone).
-  const prn::Precision precision =
-      p.precision == "auto" ? (device.is_cpu() && prn::cpu_has_native_bf16() ? prn::Precision::BFloat16
-                                                                             : prn::Precision::Float32)
-                            : prn::precision_from_name(p.precision);
+  prn::Precision precision = p.precision == "auto" ? prn::Precision::Float32 : prn::precision_from_name(p.precision);
   prn::check_precision(precision, device);
   prn::LossScaler scaler;
   std::shared_ptr<prn::train::ProcessGroup> group;
@@ -74,6 +70,14 @@ int run(const prn::train::TrainParams &p) {
       std::printf("prn-train: data parallel, %d processes (%s, rendezvous %s:%d), %lld images per process and step\n",
                   dist.world_size, group->backend_name().c_str(), dist.master_addr.c_str(), dist.master_port,
                   static_cast<long long>(p.recipe.total() / dist.world_size));
+  }
+  if (p.precision == "auto" && device.is_cpu()) { // (on CUDA auto stays fp32)
+    const prn::AutoPrecision a = prn::auto_cpu_precision();
+    // bf16 only if every rank measured it faster: the ranks must agree.
+    const bool slower = a.precision != prn::Precision::BFloat16;
+    precision = (group ? group->any(slower) : slower) ? prn::Precision::Float32 : prn::Precision::BFloat16;
+    if (lead)
+      std::printf("prn-train: precision auto: %s\n", prn::auto_precision_reason(precision, a.speedup).c_str());
   }
   if (!lead && !std::freopen("/dev/null", "w", stdout)) // one voice: the other ranks print only their errors
     throw prn::Error("rank " + std::to_string(dist.rank) + ": cannot redirect stdout to /dev/null");

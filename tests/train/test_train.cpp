@@ -396,10 +396,23 @@ TEST(TrainCli, MixedPrecisionBf16OnTheCpuAndFp16RefusedWithoutCuda) {
   ASSERT_EQ(run(train_bin() + " --precision bf16" + common_args(data, dir.file("bf16.prn"))), 0);
   const prn::Bundle b = prn::load_bundle(dir.file("bf16.prn"));
   EXPECT_EQ(b.provenance.at("precision"), "bf16");
-  // auto: bf16 where this CPU computes it natively, else fp32; the bundle records which.
-  ASSERT_EQ(run(train_bin() + " --precision auto" + common_args(data, dir.file("auto.prn"))), 0);
-  EXPECT_EQ(prn::load_bundle(dir.file("auto.prn")).provenance.at("precision"),
-            prn::cpu_has_native_bf16() ? "bf16" : "fp32");
+  // auto: bf16 where a convolution timed at start runs faster in it, else fp32. The
+  // run says which and why, the bundle records it, and the timing leaves the training
+  // as it was: the same model as the run given that precision.
+  const std::string said = dir.file("auto.txt");
+  ASSERT_EQ(run(train_bin() + " --precision auto" + common_args(data, dir.file("auto.prn")) + " > '" + said + "'"), 0);
+  const std::string out = prn::test::slurp(said);
+  const size_t at = out.find("precision auto: ");
+  ASSERT_NE(at, std::string::npos) << out;
+  const std::string taken = out.substr(at + 16, 4);
+  ASSERT_TRUE(taken == "bf16" || taken == "fp32") << out;
+  if (!prn::cpu_has_native_bf16())
+    EXPECT_NE(out.find("fp32 (this CPU has no bfloat16 instructions)"), std::string::npos) << out;
+  const prn::Bundle a = prn::load_bundle(dir.file("auto.prn"));
+  EXPECT_EQ(a.provenance.at("precision"), taken);
+  if (taken == "fp32")
+    ASSERT_EQ(run(train_bin() + " --precision fp32" + common_args(data, dir.file("fp32.prn"))), 0);
+  EXPECT_EQ(a.model_id, prn::load_bundle(dir.file(taken + ".prn")).model_id) << "the timing changed the training";
   if (!torch::cuda::is_available()) {
     EXPECT_EQ(run(train_bin() + " --precision fp16" + common_args(data, dir.file("fp16.prn"))), 2);
     EXPECT_FALSE(std::filesystem::exists(dir.file("fp16.prn")));

@@ -17,10 +17,33 @@ const char *precision_name(Precision p);
 // Throws prn::Error when `p` cannot run on `device` (fp16 needs CUDA; bf16 runs
 // on CUDA and on the CPU).
 void check_precision(Precision p, const torch::Device &device);
-// Whether this CPU computes bfloat16 natively (the avx512_bf16 or amx_bf16 flag
-// in /proc/cpuinfo), where bf16 autocast is a speed-up rather than an emulation.
-// False where /proc/cpuinfo cannot be read.
+// Whether this CPU has bfloat16 instructions (the avx512_bf16 or amx_bf16 flag in
+// /proc/cpuinfo); without them bf16 autocast is an emulation. Having them does not
+// make bf16 faster: see cpu_bf16_conv_speedup. False where /proc/cpuinfo cannot be read.
 bool cpu_has_native_bf16();
+
+// How many times faster this CPU runs a 3x3 convolution (8x128x32x32 -> 128,
+// channels-last, LibTorch's current thread count) in bfloat16 than in float32:
+// the best of 5 timed runs of each after a warm-up, about 0.1 s in all. 0 where
+// the CPU has no bfloat16 instructions (nothing is timed). Measured: 6x with AMX,
+// 2.1x on an AMD EPYC with AVX-512 BF16, 0.7x on an Intel Xeon with AVX-512 BF16
+// but no AMX (docs/training.md, "Mixed precision"). Uses no random generator.
+double cpu_bf16_conv_speedup();
+
+// The precision `--precision auto` takes on the CPU: bf16 where cpu_bf16_conv_speedup
+// is at least `kAutoBf16Speedup`, else fp32; `speedup` is that measurement (0:
+// no bfloat16 instructions).
+constexpr double kAutoBf16Speedup = 1.2;
+Precision auto_precision_for(double speedup);
+struct AutoPrecision {
+  Precision precision;
+  double speedup;
+};
+AutoPrecision auto_cpu_precision();
+// Why `auto` took `taken`, for the user: "bf16 (a 3x3 convolution ran 2.10x as fast
+// in bf16 as in fp32 here; bf16 from 1.2x)", or "fp32 (this CPU has no bfloat16
+// instructions)" when `speedup` is 0.
+std::string auto_precision_reason(Precision taken, double speedup);
 
 // Autocast to the precision's dtype on `device` while alive (nothing for fp32).
 class AutocastGuard {
