@@ -281,6 +281,26 @@ TEST(TrainCli, TwoProcessesEndWithTheWeightsOfOne) {
   EXPECT_EQ(weight_difference(*two.model, *split.model).worst, 0.0) << "a resumed 2-process run";
 }
 
+TEST(TrainCli, EveryRankTrainsInThePrecisionAutoTook) {
+  // Each rank times the convolution for --precision auto; the ranks agree (bf16 only
+  // if every rank measured it faster), or their collectives would not match.
+  ASSERT_FALSE(train_bin().empty());
+  prn::test::TempDir dir;
+  const std::string data = make_dataset(dir);
+  const auto log_of = [&](int r) { return dir.file("auto" + std::to_string(r) + ".log"); };
+  const int port = free_port();
+  const auto rc = run_ranks(2, [&](int r) {
+    return train_bin() + args(data, dir.file("auto.prn")) + " --steps 2 --precision auto" + dp(r, port) + " > '" +
+           log_of(r) + "' 2>&1";
+  });
+  ASSERT_EQ(rc, (std::vector<int>{0, 0})) << slurp(log_of(0)) << slurp(log_of(1));
+  const std::string said = slurp(log_of(0));
+  const size_t at = said.find("precision auto: ");
+  ASSERT_NE(at, std::string::npos) << said;
+  EXPECT_EQ(prn::load_bundle(dir.file("auto.prn")).provenance.at("precision"), said.substr(at + 16, 4)) << said;
+  EXPECT_EQ(slurp(log_of(1)), "") << "rank 1 prints nothing";
+}
+
 TEST(TrainCli, ASignalToOneRankStopsEveryRankWithACheckpoint) {
   ASSERT_FALSE(train_bin().empty());
   prn::test::TempDir dir;
