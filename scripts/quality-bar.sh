@@ -15,7 +15,8 @@
 # encoder: --backbone FILE (torchvision's ImageNet resnet18, or an
 # earlier run's texture18.pth), else pretrained here on GIMP's patterns and
 # scikit-image's photographs with the paper left out (prn-pretrain-backbone,
-# --pretrain-steps, about 5 minutes for 1500 in bf16). Outputs (dataset, pretrained
+# --pretrain-steps, about 5 minutes for 1500 with --precision auto on the machines
+# measured, docs/training.md). Outputs (dataset, pretrained
 # encoder, bundle, loss curve, metrics, overlays, curves) stay in DIR (default
 # out/quality-bar) for a person to look at. Exit 0 when the bar is
 # met, 1 when not. Results so far: docs/training.md, "Quality bar".

@@ -14,6 +14,7 @@
 #include "prn/data/texture_crops.h"
 #include "prn/encoder_pretraining.h"
 #include "prn/error.h"
+#include "prn/mixed_precision.h"
 #include "prn/state_dict.h"
 
 #include <algorithm>
@@ -60,8 +61,8 @@ void usage(const char *argv0) {
               "  --precision P     auto | fp32 | bf16: bf16 runs the forward pass under autocast (weights,\n"
               "                    gradients and loss stay float32); auto takes bf16 where a 3x3 convolution\n"
               "                    timed at start runs at least 1.2x as fast in bf16 as in fp32, else fp32\n"
-              "                    (bf16 pretrains 1.9x faster with AMX, 1.3x slower on AVX-512 BF16 without\n"
-              "                    it: docs/training.md) (default auto)\n"
+              "                    (bf16 pretrained 1.9x faster with AMX, 1.3x slower on an Intel Xeon with\n"
+              "                    AVX-512 BF16 but no AMX: docs/training.md) (default auto)\n"
               "  --threads N       intra-op threads (default: LibTorch's)\n",
               argv0, static_cast<long long>(prn::EncoderPretrainingOptions{}.steps),
               static_cast<long long>(PretrainParams{}.batch),

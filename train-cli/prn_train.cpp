@@ -18,6 +18,7 @@
 #include "prn/data/dataset.h"
 #include "prn/data/linescan.h"
 #include "prn/error.h"
+#include "prn/mixed_precision.h"
 #include "prn/postprocess.h"
 #include "prn/state_dict.h"
 #include "prn/train_step.h"
@@ -71,13 +72,18 @@ int run(const prn::train::TrainParams &p) {
                   dist.world_size, group->backend_name().c_str(), dist.master_addr.c_str(), dist.master_port,
                   static_cast<long long>(p.recipe.total() / dist.world_size));
   }
-  if (p.precision == "auto" && device.is_cpu()) { // (on CUDA auto stays fp32)
-    const prn::AutoPrecision a = prn::auto_cpu_precision();
-    // bf16 only if every rank measured it faster: the ranks must agree.
-    const bool slower = a.precision != prn::Precision::BFloat16;
-    precision = (group ? group->any(slower) : slower) ? prn::Precision::Float32 : prn::Precision::BFloat16;
+  // auto on the CPU: bf16 where a timed convolution runs faster in it (on CUDA auto
+  // stays fp32). The ranks must agree, so bf16 only if every rank measured it
+  // faster; every rank of a data-parallel run takes part, whatever its options.
+  const bool probe = p.precision == "auto" && device.is_cpu();
+  const prn::AutoPrecision a = probe ? prn::auto_cpu_precision() : prn::AutoPrecision{prn::Precision::Float32, 0.0};
+  const bool slower = a.precision != prn::Precision::BFloat16;
+  const bool any_slower = group ? group->any(slower) : slower;
+  if (probe) {
+    precision = any_slower ? prn::Precision::Float32 : prn::Precision::BFloat16;
     if (lead)
-      std::printf("prn-train: precision auto: %s\n", prn::auto_precision_reason(precision, a.speedup).c_str());
+      std::printf("prn-train: precision auto: %s%s\n", prn::auto_precision_reason(precision, a.speedup).c_str(),
+                  any_slower && !slower ? " (another process measured it slower)" : "");
   }
   if (!lead && !std::freopen("/dev/null", "w", stdout)) // one voice: the other ranks print only their errors
     throw prn::Error("rank " + std::to_string(dist.rank) + ": cannot redirect stdout to /dev/null");

@@ -299,6 +299,16 @@ TEST(TrainCli, EveryRankTrainsInThePrecisionAutoTook) {
   ASSERT_NE(at, std::string::npos) << said;
   EXPECT_EQ(prn::load_bundle(dir.file("auto.prn")).provenance.at("precision"), said.substr(at + 16, 4)) << said;
   EXPECT_EQ(slurp(log_of(1)), "") << "rank 1 prints nothing";
+  // A rank that does not take bf16 (here: told fp32) keeps every rank in fp32,
+  // whatever rank 0 measured.
+  const int port2 = free_port();
+  const auto rc2 = run_ranks(2, [&](int r) {
+    return train_bin() + args(data, dir.file("veto.prn")) + " --steps 2 --precision " + (r == 0 ? "auto" : "fp32") +
+           dp(r, port2) + " > '" + log_of(r) + "' 2>&1";
+  });
+  ASSERT_EQ(rc2, (std::vector<int>{0, 0})) << slurp(log_of(0)) << slurp(log_of(1));
+  EXPECT_NE(slurp(log_of(0)).find("precision auto: fp32"), std::string::npos) << slurp(log_of(0));
+  EXPECT_EQ(prn::load_bundle(dir.file("veto.prn")).provenance.at("precision"), "fp32");
 }
 
 TEST(TrainCli, ASignalToOneRankStopsEveryRankWithACheckpoint) {

@@ -3,6 +3,7 @@
 #include "cli_fixture.h"
 
 #include "prn/bundle.h"
+#include "prn/mixed_precision.h"
 #include "prn/state_dict.h"
 
 namespace {
@@ -68,6 +69,24 @@ TEST(PretrainBackboneCli, WritesWeightsThatPrnTrainTakesAsItsBackbone) {
   auto params = b.model->encoder()->named_parameters();
   EXPECT_TRUE(torch::equal(params["conv1.weight"], state.at("conv1.weight")));
   EXPECT_TRUE(torch::equal(params["layer3.1.conv2.weight"], state.at("layer3.1.conv2.weight")));
+}
+
+TEST(PretrainBackboneCli, AutoPrecisionSaysWhatItTookAndWhy) {
+  ASSERT_FALSE(pretrain_bin().empty());
+  prn::test::TempDir dir;
+  const std::string textures = make_textures(dir), log = dir.file("log.txt");
+  ASSERT_EQ(run(pretrain_bin() + " --textures '" + textures + "' --steps 1 --batch 4 --crop 32 --threads 1 --out '" +
+                dir.file("w.pth") + "' > '" + log + "' 2>&1"),
+            0)
+      << slurp(log);
+  const std::string out = slurp(log);
+  const size_t at = out.find("precision auto: ");
+  ASSERT_NE(at, std::string::npos) << out;
+  const std::string taken = out.substr(at + 16, 4);
+  EXPECT_TRUE(taken == "bf16" || taken == "fp32") << out;
+  EXPECT_NE(out.find(", " + taken + ", 1 threads"), std::string::npos) << "the run uses what auto took:\n" << out;
+  if (!prn::cpu_has_native_bf16())
+    EXPECT_NE(out.find("fp32 (this CPU has no bfloat16 instructions)"), std::string::npos) << out;
 }
 
 TEST(PretrainBackboneCli, BadOptionsAreNamedAndNothingIsWritten) {

@@ -24,7 +24,8 @@ struct EncoderPretrainingOptions {
   uint64_t seed = 0;           // the classifier's initialisation
   // bf16: the forward pass under autocast (the convolutions in bfloat16; the
   // weights, their gradients, the optimiser state and the loss stay float32).
-  // On a CPU with native bfloat16 (AVX-512 BF16 / AMX) about 1.9x faster (measured).
+  // Measured: about 1.9x faster with AMX, 1.3x slower on an Intel Xeon with
+  // AVX-512 BF16 but no AMX (docs/training.md, "Mixed precision").
   Precision precision = Precision::Float32;
 };
 

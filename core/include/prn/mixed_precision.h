@@ -24,10 +24,11 @@ bool cpu_has_native_bf16();
 
 // How many times faster this CPU runs a 3x3 convolution (8x128x32x32 -> 128,
 // channels-last, LibTorch's current thread count) in bfloat16 than in float32:
-// the best of 5 timed runs of each after a warm-up, about 0.1 s in all. 0 where
-// the CPU has no bfloat16 instructions (nothing is timed). Measured: 6x with AMX,
-// 2.1x on an AMD EPYC with AVX-512 BF16, 0.7x on an Intel Xeon with AVX-512 BF16
-// but no AMX (docs/training.md, "Mixed precision"). Uses no random generator.
+// the best of 5 timed runs of each after a warm-up, 0.1-0.3 s in all. 0 where
+// the CPU has no bfloat16 instructions (nothing is timed). Measured: 0.60-0.67x
+// on an Intel Xeon with AVX-512 BF16 but no AMX; prn-bench's larger convolution
+// gave about 6x with AMX and 2.1x on an AMD EPYC with AVX-512 BF16
+// (docs/training.md, "Mixed precision"). Uses no random generator.
 double cpu_bf16_conv_speedup();
 
 // The precision `--precision auto` takes on the CPU: bf16 where cpu_bf16_conv_speedup
