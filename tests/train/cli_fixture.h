@@ -86,6 +86,13 @@ inline TrainRun run_train(const TempDir &dir, const std::string &args, const std
   return {status, slurp(err)};
 }
 
+// The precision a `--precision auto` run says it took: the 4 characters after
+// "precision auto: " in its output ("bf16" or "fp32"), "" when it says none.
+inline std::string auto_precision_taken(const std::string &output) {
+  const size_t at = output.find("precision auto: ");
+  return at == std::string::npos ? "" : output.substr(at + 16, 4);
+}
+
 // Waits (polling every 100 ms, at most `seconds`) until a training run has logged
 // its first step to `log` (metrics.jsonl), so an interrupt lands mid-training.
 inline void wait_for_first_logged_step(const std::string &log, int seconds) {

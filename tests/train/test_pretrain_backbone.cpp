@@ -80,10 +80,8 @@ TEST(PretrainBackboneCli, AutoPrecisionSaysWhatItTookAndWhy) {
             0)
       << slurp(log);
   const std::string out = slurp(log);
-  const size_t at = out.find("precision auto: ");
-  ASSERT_NE(at, std::string::npos) << out;
-  const std::string taken = out.substr(at + 16, 4);
-  EXPECT_TRUE(taken == "bf16" || taken == "fp32") << out;
+  const std::string taken = prn::test::auto_precision_taken(out);
+  ASSERT_TRUE(taken == "bf16" || taken == "fp32") << out;
   EXPECT_NE(out.find(", " + taken + ", 1 threads"), std::string::npos) << "the run uses what auto took:\n" << out;
   if (!prn::cpu_has_native_bf16())
     EXPECT_NE(out.find("fp32 (this CPU has no bfloat16 instructions)"), std::string::npos) << out;

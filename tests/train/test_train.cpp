@@ -402,9 +402,7 @@ TEST(TrainCli, MixedPrecisionBf16OnTheCpuAndFp16RefusedWithoutCuda) {
   const std::string said = dir.file("auto.txt");
   ASSERT_EQ(run(train_bin() + " --precision auto" + common_args(data, dir.file("auto.prn")) + " > '" + said + "'"), 0);
   const std::string out = prn::test::slurp(said);
-  const size_t at = out.find("precision auto: ");
-  ASSERT_NE(at, std::string::npos) << out;
-  const std::string taken = out.substr(at + 16, 4);
+  const std::string taken = prn::test::auto_precision_taken(out);
   ASSERT_TRUE(taken == "bf16" || taken == "fp32") << out;
   if (!prn::cpu_has_native_bf16())
     EXPECT_NE(out.find("fp32 (this CPU has no bfloat16 instructions)"), std::string::npos) << out;
