@@ -3,7 +3,7 @@ and a message naming the option and the value, and prn-bench-core runs every
 point in --processes child processes, the table showing the range over them.
 
     prn_bench_options_test.py --core build/bench/prn-bench-core --forward build/bench/prn-bench-forward
-                              [--train build/bench/prn-bench-train]
+                              [--train build/bench/prn-bench-train] [--augment build/bench/prn-bench-augment]
 """
 import argparse
 import re
@@ -20,6 +20,7 @@ def main():
     ap.add_argument("--core", required=True)
     ap.add_argument("--forward", required=True)
     ap.add_argument("--train", help="prn-bench-train (built with OpenCV)")
+    ap.add_argument("--augment", help="prn-bench-augment")
     a = ap.parse_args()
     failures = []
 
@@ -36,6 +37,11 @@ def main():
         bad += [
             ([a.train, "--batch", "8,x,4"], "option --batch: expected an integer >= 0, got 'x'"),
             ([a.train, "--steps", "0"], "option --steps: expected an integer >= 1, got '0'"),
+        ]
+    if a.augment:
+        bad += [
+            ([a.augment, "--size", "8"], "option --size: expected an integer >= 16, got '8'"),
+            ([a.augment, "--reps", "many"], "option --reps: expected an integer >= 1, got 'many'"),
         ]
     for cmd, want in bad:
         p = run(cmd)
@@ -58,9 +64,21 @@ def main():
         if not (lo <= frac <= hi and float(row.group(1)) > 0):
             failures.append(f"row {row.group(0)!r}: of conv {frac} outside the range {lo}-{hi}")
 
+    checks = len(bad) + 1
+    if a.augment:
+        # every step of the synthesis gets a row with a positive time
+        checks += 1
+        p = run([a.augment, "--size", "32", "--reps", "2", "--threads", "1"])
+        rows = re.findall(r"^\| ([^|]+) \| ([\d.]+) \| (\d+) \|$", p.stdout, re.M)
+        augmenters = [r for r in rows if r[0].startswith("DRAEM augmenter: ")]
+        if p.returncode != 0 or len(rows) != 17 or len(augmenters) != 10 or \
+                any(float(r[1]) <= 0 for r in rows) or "32x32" not in p.stdout:
+            failures.append(f"prn-bench-augment --size 32: exit {p.returncode}, {len(rows)} rows, stdout:\n{p.stdout}"
+                            f"\nstderr:\n{p.stderr}")
+
     for f in failures:
         print("FAIL", f)
-    print(f"{len(bad) + 1 - len(failures)} of {len(bad) + 1} checks passed")
+    print(f"{checks - len(failures)} of {checks} checks passed")
     return 1 if failures else 0
 
 

@@ -10,9 +10,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <set>
 #include <thread>
 #include <vector>
@@ -560,7 +558,7 @@ TEST(ExtendedAnomaly, DeterministicAndChecked) {
   EXPECT_PRN_ERROR(aug::extend_anomaly(normal, anomaly, mask, a, bad), "scale_min <= scale_max", "2", "1");
 }
 
-// ---- threads and timing -------------------------------------------------------
+// ---- threads -------------------------------------------------------------
 
 TEST(Augment, ThreadsGiveTheSequentialResults) {
   auto normal = random_image(128, 128, 40), anomaly = random_image(128, 128, 41);
@@ -584,34 +582,6 @@ TEST(Augment, ThreadsGiveTheSequentialResults) {
     th.join();
   for (size_t i = 0; i < 8; ++i)
     EXPECT_TRUE(torch::equal(seq[i], par[i])) << "seed " << i;
-}
-
-TEST(Augment, TimingAt256) {
-  auto normal = random_image(256, 256, 50), source = random_image(256, 256, 51);
-  auto mask = torch::zeros({1, 256, 256});
-  auto yy = torch::arange(256).view({256, 1}), xx = torch::arange(256).view({1, 256});
-  mask[0] = ((((yy - 120.0) / 20).pow(2) + ((xx - 100.0) / 30).pow(2)) <= 1).to(torch::kFloat32); // 40 x 60 blob
-  auto g = gen(0);
-  auto time_ms = [&](const char *name, auto &&fn) {
-    fn(); // warm-up
-    constexpr int kReps = 30;
-    const auto t0 = std::chrono::steady_clock::now();
-    for (int i = 0; i < kReps; ++i)
-      fn();
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("[ timing   ] %-34s %7.2f ms/call (256x256, %d threads)\n", name, ms / kReps, at::get_num_threads());
-  };
-  time_ms("perlin_noise (32 x 32 cells)", [&] { aug::perlin_noise(256, 256, 32, 32, g); });
-  time_ms("rotate (1 channel)", [&] { det::rotate(normal.slice(0, 0, 1), 30.0); });
-  time_ms("perlin_mask", [&] { aug::perlin_mask(256, 256, g); });
-  time_ms("draem_augment", [&] { aug::draem_augment(source, g); });
-  time_ms("simulate_anomaly", [&] { aug::simulate_anomaly(normal, source, g); });
-  time_ms("extend_anomaly (defaults)", [&] { aug::extend_anomaly(normal, source, mask, g); });
-  aug::ExtendedOptions all;
-  all.p_blur = all.p_noise = all.p_grid = all.p_elastic = 1;
-  time_ms("extend_anomaly (every step)", [&] { aug::extend_anomaly(normal, source, mask, g, all, mask); });
-  for (int i = 0; i < det::kDraemAugmenters; ++i)
-    time_ms(det::draem_augmenter_name(i), [&] { det::apply_draem_augmenter(i, source, g); });
 }
 
 } // namespace
