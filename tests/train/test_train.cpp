@@ -44,6 +44,15 @@ TEST(TrainBatches, WithoutSeenAnomaliesAllAnomaliesAreSimulated) {
   pool.seen_masks = torch::Tensor();
   auto b = prn::train::make_batch(pool, {4, 2, 2}, 1, 0);
   EXPECT_EQ(b.images.size(0), 8);
+  // The two extended places go to simulated anomalies: 4 normal, then 4 simulated,
+  // each with a non-empty mask.
+  using K = prn::train::SampleKind;
+  ASSERT_EQ(b.kinds.size(), 8u);
+  for (size_t i = 0; i < 8; ++i) {
+    const bool simulated = b.kinds[i] == K::SimulatedTexture || b.kinds[i] == K::SimulatedNormal;
+    EXPECT_EQ(simulated, i >= 4) << "sample " << i << ": " << prn::train::sample_kind_name(b.kinds[i]);
+    EXPECT_EQ(b.masks[static_cast<int64_t>(i)].sum().item<double>() > 0, i >= 4) << "sample " << i;
+  }
 }
 
 TEST(TrainBatches, NormalFillChoosesTheSimulatedAnomaliesSource) {

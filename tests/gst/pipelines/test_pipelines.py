@@ -96,8 +96,16 @@ class Pipelines(unittest.TestCase):
     def test_live_line_pipeline_runs_headless(self):
         with tempfile.TemporaryDirectory() as out:
             path = os.path.join(out, "live.jsonl")
-            self.run_script("live-line.sh", BUNDLE, "--width", "256", "--lines", "32", "--sink",
-                            "fakesink num-buffers=20", "--jsonl", path)
+            p = self.run_script("live-line.sh", BUNDLE, "--width", "256", "--lines", "32", "--sink",
+                                "fakesink num-buffers=20", "--jsonl", path, "messages=buffers")
+            # The model scored the live buffers: one bus message per scored buffer
+            # (prnanomaly's extra argument), and the detections file is JSON lines.
+            scored = p.stdout.count("prnanomaly-buffer")
+            self.assertGreaterEqual(scored, 10, p.stdout[-2000:])  # 21 measured: the sink's 20 and one at EOS
+            self.assertTrue(os.path.isfile(path))
+            with open(path) as f:
+                for line in f:
+                    self.assertEqual(json.loads(line)["kind"], "region")
 
     def test_gst_inspect_documents_every_property_and_an_example(self):
         p = subprocess.run(["gst-inspect-1.0", "prnanomaly"], capture_output=True, text=True, timeout=120)
