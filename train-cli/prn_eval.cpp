@@ -6,10 +6,11 @@
 //   prn-eval --case BUNDLE=FOLDER [--case ...] [--out DIR] [options]
 //   prn-eval --bundle BUNDLE --data FOLDER [--out DIR] [options]
 #include "common/args.h"
-#include "common/images.h"
 #include "common/main.h"
 #include "common/progress.h"
 #include "common/report.h"
+#include "eval/eval_outputs.h"
+#include "eval/test_split.h"
 
 #include "prn/bundle.h"
 #include "prn/data/dataset.h"
@@ -19,10 +20,7 @@
 #include "prn/postprocess.h"
 #include "prn/state_dict.h"
 
-#include <opencv2/imgproc.hpp>
-
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -159,55 +157,6 @@ double metric(const char *name, const std::function<double()> &f) {
   }
 }
 
-void write_bin(const std::string &path, const torch::Tensor &t) {
-  auto c = t.to(torch::kFloat32).contiguous().cpu();
-  const int32_t ndim = static_cast<int32_t>(c.dim());
-  std::string bytes(reinterpret_cast<const char *>(&ndim), sizeof ndim);
-  for (int64_t d : c.sizes())
-    bytes.append(reinterpret_cast<const char *>(&d), sizeof d);
-  bytes.append(reinterpret_cast<const char *>(c.data_ptr<float>()), static_cast<size_t>(c.numel()) * sizeof(float));
-  prn::write_file_atomic(path, bytes);
-}
-
-// `k` indices spread evenly over `from`.
-std::vector<size_t> spread(const std::vector<size_t> &from, size_t k) {
-  std::vector<size_t> out;
-  k = std::min(k, from.size());
-  for (size_t i = 0; i < k; ++i)
-    out.push_back(from[i * from.size() / k]);
-  return out;
-}
-
-std::string safe_name(std::string s) {
-  for (char &c : s)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
-      c = '_';
-  return s.empty() ? "category" : s;
-}
-
-// The defect kinds --kinds selects (empty: all). "unseen": the test split's
-// kinds minus `seen_kinds`, those of the bundle's seen anomalies.
-std::set<std::string> kinds_to_evaluate(const std::vector<std::string> &wanted,
-                                        const prn::data::CategoryListing &listing,
-                                        const std::set<std::string> &seen_kinds, const std::string &folder) {
-  const auto present = listing.defect_kinds();
-  std::set<std::string> kinds;
-  if (wanted.size() == 1 && wanted[0] == "unseen") {
-    for (const auto &k : present)
-      if (!seen_kinds.count(k))
-        kinds.insert(k);
-    PRN_CHECK(!kinds.empty(), "option --kinds unseen: every defect kind of '", folder,
-              "' has seen anomalies in the bundle; nothing unseen to evaluate");
-    return kinds;
-  }
-  for (const auto &k : wanted) {
-    PRN_CHECK(std::find(present.begin(), present.end(), k) != present.end(), "option --kinds: '", k,
-              "' is not a defect kind of the test split of '", folder, "'");
-    kinds.insert(k);
-  }
-  return kinds;
-}
-
 prn::cli::MetricRow evaluate(const EvalParams &p, const EvalCase &c, std::set<std::string> &dirs,
                              const torch::Device &device) {
   prn::Bundle b = prn::load_bundle(c.bundle);
@@ -220,9 +169,9 @@ prn::cli::MetricRow evaluate(const EvalParams &p, const EvalCase &c, std::set<st
   }
   auto listing = prn::data::read_category(c.data, p.layout);
   // Output folder: the category name, made unique over the cases.
-  std::string dir_name = safe_name(listing.category);
+  std::string dir_name = prn::eval::safe_name(listing.category);
   for (int k = 2; dirs.count(dir_name); ++k)
-    dir_name = safe_name(listing.category) + "-" + std::to_string(k);
+    dir_name = prn::eval::safe_name(listing.category) + "-" + std::to_string(k);
   dirs.insert(dir_name);
   const auto &cfg = b.model->config();
   const int64_t S = cfg.input_size;
@@ -231,50 +180,22 @@ prn::cli::MetricRow evaluate(const EvalParams &p, const EvalCase &c, std::set<st
   if (!b.category.empty() && b.category != listing.category)
     std::printf("  note: the bundle was trained on category '%s', the folder is '%s'\n", b.category.c_str(),
                 listing.category.c_str());
-  // Test split minus the bundle's seen anomalies (dataset-relative paths).
-  const std::set<std::string> seen(b.seen_anomalies.begin(), b.seen_anomalies.end());
-  std::vector<prn::data::Sample> samples;
-  std::vector<std::string> rel_paths;
-  std::set<std::string> matched;
-  const fs::path root = fs::path(listing.root).lexically_normal();
-  // One pass: the seen anomalies leave (their kinds noted), the rest are candidates.
-  std::set<std::string> seen_kinds;
-  std::vector<std::pair<prn::data::Sample, std::string>> candidates; // sample, dataset-relative path
-  for (const auto &s : listing.test) {
-    const std::string rel = fs::path(s.image_path).lexically_normal().lexically_relative(root).generic_string();
-    const std::string with_category = listing.category + "/" + rel;
-    if (seen.count(rel) || seen.count(with_category)) {
-      matched.insert(seen.count(rel) ? rel : with_category);
-      seen_kinds.insert(s.defect);
-      continue;
-    }
-    candidates.emplace_back(s, rel);
-  }
-  // --kinds: anomalous candidates of other kinds leave too.
-  const std::set<std::string> kinds = kinds_to_evaluate(p.kinds, listing, seen_kinds, c.data);
-  int64_t other_kinds = 0;
-  for (auto &[s, rel] : candidates) {
-    if (s.anomalous && !kinds.empty() && !kinds.count(s.defect)) {
-      ++other_kinds;
-      continue;
-    }
-    samples.push_back(std::move(s));
-    rel_paths.push_back(std::move(rel));
-  }
-  const int64_t removed = static_cast<int64_t>(listing.test.size() - samples.size()) - other_kinds;
+  // Test split minus the bundle's seen anomalies, of the kinds asked for.
+  const prn::eval::TestSplit split = prn::eval::select_test_split(listing, b.seen_anomalies, p.kinds, c.data);
+  const auto &samples = split.samples;
   std::printf("  test split: %zu images; removed %lld seen anomal%s of the bundle -> %zu evaluated\n",
-              listing.test.size(), static_cast<long long>(removed), removed == 1 ? "y" : "ies", samples.size());
-  if (!kinds.empty()) {
+              listing.test.size(), static_cast<long long>(split.seen_removed), split.seen_removed == 1 ? "y" : "ies",
+              samples.size());
+  if (!split.kinds.empty()) {
     std::string names;
-    for (const auto &k : kinds)
+    for (const auto &k : split.kinds)
       names += (names.empty() ? "" : ",") + k;
     std::printf("  kinds evaluated: good,%s (%lld anomalous images of other kinds left out)\n", names.c_str(),
-                static_cast<long long>(other_kinds));
+                static_cast<long long>(split.other_kinds));
   }
-  if (matched.size() < seen.size())
-    std::printf("  note: %zu of the bundle's %zu seen anomalies are not in this test split\n",
-                seen.size() - matched.size(), seen.size());
-  PRN_CHECK(!samples.empty(), "data folder '", c.data, "': no test image left after removing the seen anomalies");
+  if (split.seen_elsewhere > 0)
+    std::printf("  note: %zu of the bundle's %zu seen anomalies are not in this test split\n", split.seen_elsewhere,
+                b.seen_anomalies.size());
 
   // Batched inference.
   const int64_t N = static_cast<int64_t>(samples.size());
@@ -306,7 +227,7 @@ prn::cli::MetricRow evaluate(const EvalParams &p, const EvalCase &c, std::set<st
   r.evaluated = N;
   r.anomalous = static_cast<int64_t>(labels.sum().item<double>());
   r.normal = N - r.anomalous;
-  r.seen_removed = removed;
+  r.seen_removed = split.seen_removed;
   r.image_auroc = metric("Image-AUROC", [&] { return prn::auroc(scores, labels); });
   r.pixel_auroc = metric("Pixel-AUROC", [&] { return prn::auroc(maps, masks); });
   r.pixel_ap = metric("Pixel-AP", [&] { return prn::average_precision(maps, masks); });
@@ -319,69 +240,13 @@ prn::cli::MetricRow evaluate(const EvalParams &p, const EvalCase &c, std::set<st
   // Outputs of the category.
   const fs::path dir = fs::path(p.out) / dir_name;
   fs::create_directories(dir);
-  std::string csv = "path,defect,label,image_score\n";
-  for (int64_t j = 0; j < N; ++j) {
-    char num[32];
-    std::snprintf(num, sizeof num, "%.9g", scores[j].item<double>());
-    csv += prn::cli::csv_field(rel_paths[static_cast<size_t>(j)]) + "," +
-           prn::cli::csv_field(samples[static_cast<size_t>(j)].defect) + "," +
-           (labels[j].item<double>() > 0.5 ? "1" : "0") + "," + num + "\n";
-  }
-  prn::write_file_atomic((dir / "scores.csv").string(), csv);
+  const prn::eval::ScoredSplit scored{split, maps, masks, labels, scores};
+  prn::eval::write_scores_csv((dir / "scores.csv").string(), scored);
   if (p.save_maps)
-    write_bin((dir / "maps.bin").string(), maps);
-
-  auto plot = [&](const std::string &file, const prn::Curve &curve, const std::string &title, double value,
-                  const std::string &xl, const std::string &yl, double xmax, bool diagonal) {
-    prn::cli::PlotOptions o;
-    char t[200];
-    std::snprintf(t, sizeof t, "%s - %s %.4f", listing.category.c_str(), title.c_str(), value);
-    o.title = t;
-    o.xlabel = xl;
-    o.ylabel = yl;
-    o.xmax = xmax;
-    o.diagonal = diagonal;
-    prn::cli::PlotSeries s;
-    s.x = curve.x;
-    s.y = curve.y;
-    prn::cli::write_png((dir / file).string(), prn::cli::plot_curves({s}, o));
-  };
-  if (std::isfinite(r.image_auroc))
-    plot("roc_image.png", prn::roc_curve(scores, labels), "image ROC, AUROC", r.image_auroc, "false-positive rate",
-         "true-positive rate", 1.0, true);
-  if (std::isfinite(r.pixel_auroc)) // thresholds on a 1/65536 grid: at most 65537 points
-    plot("roc_pixel.png", prn::roc_curve((maps * 65536).round() / 65536, masks), "pixel ROC, AUROC", r.pixel_auroc,
-         "false-positive rate (pixels)", "true-positive rate (pixels)", 1.0, true);
-  if (std::isfinite(r.aupro))
-    plot("pro.png", pro.curve, "PRO curve, AUPRO", r.aupro, "false-positive rate (pixels)", "per-region overlap",
-         p.fpr_limit, false);
-
-  // Overlays: half anomalous, half normal (the rest from the other kind), spread over the split.
-  std::vector<size_t> bad, good;
-  for (size_t j = 0; j < samples.size(); ++j)
-    (samples[j].anomalous ? bad : good).push_back(j);
-  const size_t want = static_cast<size_t>(p.overlays);
-  const size_t nb = std::min(bad.size(), std::max(want / 2 + want % 2, want - std::min(want, good.size())));
-  auto pick = spread(bad, nb);
-  for (size_t j : spread(good, want - nb))
-    pick.push_back(j);
-  if (!pick.empty()) {
-    fs::create_directories(dir / "overlays");
-    std::vector<cv::Mat> tiles;
-    for (size_t k = 0; k < pick.size(); ++k) {
-      const size_t j = pick[k];
-      char cap[96];
-      std::snprintf(cap, sizeof cap, "%s %.3f", samples[j].defect.c_str(), scores[static_cast<int64_t>(j)].item<double>());
-      const auto img = prn::data::load_image(samples[j].image_path, S);
-      auto strip = prn::cli::overlay_strip(img, masks[static_cast<int64_t>(j)], maps[static_cast<int64_t>(j)], cap);
-      char name[32];
-      std::snprintf(name, sizeof name, "%02zu_", k);
-      const std::string file = name + safe_name(samples[j].defect + "_" + fs::path(samples[j].image_path).stem().string());
-      prn::cli::write_png((dir / "overlays" / (file + ".png")).string(), prn::cli::grid(strip, 3));
-      tiles.insert(tiles.end(), strip.begin(), strip.end());
-    }
-    prn::cli::write_png((dir / "overlays.png").string(), prn::cli::grid(tiles, pick.size() > 1 ? 6 : 3));
-  }
+    prn::eval::write_tensor_bin((dir / "maps.bin").string(), maps);
+  prn::eval::write_curves(dir.string(), listing.category, scored, r.image_auroc, r.pixel_auroc, r.aupro, pro.curve,
+                          p.fpr_limit);
+  prn::eval::write_overlays(dir.string(), scored, p.overlays, S);
   std::printf("  Image-AUROC %.4f  Pixel-AUROC %.4f  AUPRO %.4f  Pixel-AP %.4f  -> %s\n", r.image_auroc,
               r.pixel_auroc, r.aupro, r.pixel_ap, dir.string().c_str());
   return r;
