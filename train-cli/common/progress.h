@@ -1,6 +1,10 @@
 // A progress bar for long CLI work: on a terminal, one redrawn line with a bar,
-// rate and ETA; otherwise plain lines at most every few seconds.
+// rate and ETA; otherwise plain lines at most every few seconds. The rate and
+// ETA follow the last minute's speed (RateMeter); the final line gives the
+// average over the whole run.
 #pragma once
+
+#include "rate_meter.h"
 
 #include <chrono>
 #include <cstdint>
@@ -21,6 +25,9 @@ public:
   void stop(const std::string &extra = {});
 
   static std::string format_duration(double seconds);
+  // The line draw() prints, from explicit numbers (seconds, steps/s; eta < 0: unknown).
+  static std::string format_line(const std::string &label, int64_t done, int64_t total, double rate,
+                                 const std::string &unit, double elapsed, double eta, const std::string &extra);
 
 private:
   void draw(bool final);
@@ -30,6 +37,7 @@ private:
   std::FILE *out_;
   bool tty_;
   std::chrono::steady_clock::time_point start_, last_draw_;
+  RateMeter recent_;
 };
 
 } // namespace prn::cli
