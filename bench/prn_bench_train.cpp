@@ -48,7 +48,9 @@ int main(int argc, char **argv) {
         }
         recipe = {parse_int(a, v[0], 0), parse_int(a, v[1], 0), parse_int(a, v[2], 0)};
       } else {
-        std::printf("usage: %s [--configs light,paper] [--batch N,E,S] [--steps K] [--device cpu|cuda]\n", argv[0]);
+        std::printf("usage: %s [--configs light,paper] [--batch N,E,S] [--steps K] [--device cpu|cuda]\n"
+                    "defaults: both configurations, batch 8,4,4, 5 steps, cpu\n",
+                    argv[0]);
         return a == "-h" || a == "--help" ? 0 : 2;
       }
     }

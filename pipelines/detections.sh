@@ -9,7 +9,7 @@
 # one per buffer: pass it as PRN_JSONL_WHAT=buffers.
 set -euo pipefail
 if [ $# -lt 3 ]; then
-  sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 fi
 model=$1 out=$2 source=$3

@@ -12,7 +12,7 @@
 #   (default 2048 x 64). --sink: default autovideosink (fakesink when headless).
 set -euo pipefail
 if [ $# -lt 1 ]; then
-  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 fi
 model=$1

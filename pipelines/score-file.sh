@@ -11,7 +11,7 @@
 # Extra arguments are prnanomaly properties, e.g. threshold=0.6 mode=frame.
 set -euo pipefail
 if [ $# -lt 3 ]; then
-  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 fi
 model=$1 input=$2 out=$3

@@ -17,10 +17,10 @@
 #
 # Outputs in out/demo (printed at the end). A second run reuses the dataset, the
 # pretrained encoder and the bundle (--retrain trains the bundle again, as does
-# another --backbone). On 2 cores with bfloat16 (AMD EPYC, 2026-11-30): 12 minutes
-# from a machine without the project's packages: set-up 2.5, build 3.5, encoder
-# pretraining 4 (first run only, skipped with --backbone), PRN training 2, the
-# line less than 1.
+# another --backbone). --steps: PRN training steps (default 400). On 2 cores (AMD
+# EPYC, 2026-11-30): 12 minutes from a machine without the project's packages:
+# set-up 2.4, build 3.3, encoder pretraining 4 (first run only, skipped with
+# --backbone), PRN training 2, calibration and the line 0.3 (docs/demo.md).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"

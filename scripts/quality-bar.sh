@@ -6,6 +6,7 @@
 #
 #   scripts/quality-bar.sh [--steps N] [--pretrain-steps N] [--backbone FILE] [--out DIR]
 #                          [-- extra prn-train options]
+#   (defaults: 1200 PRN steps, 1500 pretraining steps, out/quality-bar)
 #
 # The seen anomalies (extended anomalies) come from 'hole' and 'scratch' only; the
 # evaluation keeps the normal test images and the 'spot' and 'fold' kinds
@@ -35,7 +36,7 @@ while [ $# -gt 0 ]; do
     --backbone) backbone="$(realpath -m "$2")"; shift 2 ;;
     --out) out="$(realpath -m "$2")"; shift 2 ;;
     --) shift; break ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "quality-bar: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done

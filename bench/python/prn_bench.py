@@ -268,9 +268,10 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", choices=sorted(DEFAULTS), default="light")
     ap.add_argument("--bundle", help="a bundle file (default: a random one of --config, prototypes fitted)")
-    ap.add_argument("--tiles", type=int, help="tiles per timed pass (default light 64, paper 8)")
-    ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
+    ap.add_argument("--tiles", type=int, help="tiles per timed pass (default light 32, paper 8)")
+    ap.add_argument("--batch", type=int, default=8, help="tiles per forward (default 8)")
+    ap.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)),
+                    help="threads of every runtime (default: the CPUs this process may use)")
     ap.add_argument("--rounds", type=int, default=3,
                     help="rounds; each times every runtime once (one pass after a warm-up batch), runtimes "
                          "interleaved; the fastest round counts (default 3)")
