@@ -259,6 +259,19 @@ int accuracy(const Args &a) {
 } // namespace
 
 int main(int argc, char **argv) {
+  if (argc >= 2 && (std::string(argv[1]) == "-h" || std::string(argv[1]) == "--help")) {
+    std::printf("usage: %s SUBCOMMAND [--option value ...] [--threads N]\n"
+                "  make-bundle --config light|paper --out B [--seed S] [--normal N]\n"
+                "  info --bundle B\n"
+                "  forward --bundle B --input X.f32 --output Y.f32 [--precision fp32|bf16]\n"
+                "  tiles --size S --count N --out X.f32 [--seed S]\n"
+                "  time --bundle B --input X.f32 [--batch 8] [--repeats 3] [--precision P] [--output Y.f32]\n"
+                "  conv [--repeats 3] [--precision P]\n"
+                "  accuracy --bundle B [--images 16] [--seed S]\n"
+                "The C++ side of prn-bench (bench/prn_bench_forward.cpp says what each prints).\n",
+                argv[0]);
+    return 0;
+  }
   try {
     const Args a = parse(argc, argv);
     if (a.opt.count("threads"))
