@@ -56,6 +56,11 @@
 #include "prnjson.h"
 #include "prnline-common.h"
 
+static_assert (static_cast<int> (prn::JsonWhat::REGIONS) == GST_PRN_JSON_LINES_WHAT_REGIONS
+    && static_cast<int> (prn::JsonWhat::ANOMALOUS_BUFFERS) == GST_PRN_JSON_LINES_WHAT_ANOMALOUS_BUFFERS
+    && static_cast<int> (prn::JsonWhat::BUFFERS) == GST_PRN_JSON_LINES_WHAT_BUFFERS,
+    "prn::JsonWhat carries the values of GstPrnJsonLinesWhat");
+
 GST_DEBUG_CATEGORY_STATIC (gst_prn_json_lines_debug);
 #define GST_CAT_DEFAULT gst_prn_json_lines_debug
 
@@ -267,20 +272,9 @@ gst_prn_json_lines_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
   times.running_time = prn::segment_running_time (trans->segment, times.pts);
 
   std::string text;
-  switch (what) {
-    case GST_PRN_JSON_LINES_WHAT_REGIONS:
-      for (guint i = 0; meta->regions != nullptr && i < meta->regions->len; i++) {
-        text += prn::region_json (meta, g_array_index (meta->regions, GstPrnRegion, i), times);
-        text += '\n';
-      }
-      break;
-    case GST_PRN_JSON_LINES_WHAT_ANOMALOUS_BUFFERS:
-    case GST_PRN_JSON_LINES_WHAT_BUFFERS:
-      if (what == GST_PRN_JSON_LINES_WHAT_BUFFERS || meta->anomalous) {
-        text = prn::buffer_json (meta, times);
-        text += '\n';
-      }
-      break;
+  for (const std::string &object : prn::meta_json (meta, static_cast<prn::JsonWhat> (what), times)) {
+    text += object;
+    text += '\n';
   }
   if (text.empty ())
     return GST_FLOW_OK;

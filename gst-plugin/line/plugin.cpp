@@ -5,6 +5,11 @@
 #include "gstprnjsonlines.h"
 #include "gstprnoverlay.h"
 #include "gstprnreject.h"
+#ifdef HAVE_MOSQUITTO
+#include <mosquitto.h>
+
+#include "gstprnmqtt.h"
+#endif
 
 static gboolean
 plugin_init (GstPlugin * plugin)
@@ -14,10 +19,18 @@ plugin_init (GstPlugin * plugin)
   ret |= GST_ELEMENT_REGISTER (prnoverlay, plugin);
   ret |= GST_ELEMENT_REGISTER (prnjsonlines, plugin);
   ret |= GST_ELEMENT_REGISTER (prnreject, plugin);
+#ifdef HAVE_MOSQUITTO
+  /* Once per process, before any client exists (not thread safe); plugins are
+   * loaded once and never unloaded, so there is no matching cleanup. */
+  if (mosquitto_lib_init () == MOSQ_ERR_SUCCESS)
+    ret |= GST_ELEMENT_REGISTER (prnmqtt, plugin);
+  else
+    GST_WARNING ("libmosquitto did not initialise: prnmqtt is not available");
+#endif
   return ret;
 }
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, prnline,
     "Line-camera anomaly companions: overlay of prnanomaly results, JSON lines, "
-    "reject actuator",
+    "reject actuator, MQTT publisher",
     plugin_init, VERSION, PRN_GST_LICENSE, GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)

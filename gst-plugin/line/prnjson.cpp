@@ -150,4 +150,22 @@ buffer_json (const GstPrnAnomalyMeta *meta, const JsonTimes &times)
   return out;
 }
 
+std::vector<std::string>
+meta_json (const GstPrnAnomalyMeta *meta, JsonWhat what, const JsonTimes &times)
+{
+  std::vector<std::string> out;
+  switch (what) {
+    case JsonWhat::REGIONS:
+      for (guint i = 0; i < n_regions (meta); i++)
+        out.push_back (region_json (meta, g_array_index (meta->regions, GstPrnRegion, i), times));
+      break;
+    case JsonWhat::ANOMALOUS_BUFFERS:
+    case JsonWhat::BUFFERS:
+      if (what == JsonWhat::BUFFERS || meta->anomalous)
+        out.push_back (buffer_json (meta, times));
+      break;
+  }
+  return out;
+}
+
 }  // namespace prn

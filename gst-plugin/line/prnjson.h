@@ -11,6 +11,7 @@
 #include <prnanomaly/gstprnanomalymeta.h>
 
 #include <string>
+#include <vector>
 
 namespace prn {
 
@@ -42,5 +43,14 @@ std::string region_json (const GstPrnAnomalyMeta *meta, const GstPrnRegion &regi
  *  "regions":[{"x":..,"y":..,"width":..,"height":..,"area":..,"score":..},...],
  *  "model_id":..} */
 std::string buffer_json (const GstPrnAnomalyMeta *meta, const JsonTimes &times);
+
+/* What the JSON objects of a meta describe (the "what" property of prnjsonlines
+ * and prnmqtt; the values of GstPrnJsonLinesWhat). */
+enum class JsonWhat { REGIONS = 0, ANOMALOUS_BUFFERS = 1, BUFFERS = 2 };
+
+/* The objects `what` asks for: one region_json per region; or one buffer_json,
+ * for every buffer or only an anomalous one. */
+std::vector<std::string> meta_json (const GstPrnAnomalyMeta *meta, JsonWhat what,
+    const JsonTimes &times);
 
 }  // namespace prn

@@ -130,10 +130,10 @@ flat_json (const std::string &text)
 
 void
 expect_start_error (const std::function<void (GstElement *)> &configure,
-    const std::vector<std::string> &words)
+    const std::vector<std::string> &words, const char *factory)
 {
-  GstElement *element = gst_element_factory_make ("prnreject", nullptr);
-  ASSERT_NE (element, nullptr);
+  GstElement *element = gst_element_factory_make (factory, nullptr);
+  ASSERT_NE (element, nullptr) << factory << " not found on GST_PLUGIN_PATH";
   gst_object_ref_sink (element);
   GstBus *bus = gst_bus_new ();
   gst_element_set_bus (element, bus);
@@ -142,12 +142,14 @@ expect_start_error (const std::function<void (GstElement *)> &configure,
   GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
   ASSERT_NE (msg, nullptr);
   GError *error = nullptr;
-  gst_message_parse_error (msg, &error, nullptr);
+  gchar *debug = nullptr;
+  gst_message_parse_error (msg, &error, &debug);
   EXPECT_EQ (error->domain, GST_RESOURCE_ERROR);
+  const std::string text = std::string (error->message) + "\n" + (debug != nullptr ? debug : "");
   for (const std::string &w : words)
-    EXPECT_NE (std::string (error->message).find (w), std::string::npos)
-        << "\"" << w << "\" not in: " << error->message;
+    EXPECT_NE (text.find (w), std::string::npos) << "\"" << w << "\" not in: " << text;
   g_clear_error (&error);
+  g_free (debug);
   gst_message_unref (msg);
   EXPECT_EQ (gst_element_set_state (element, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
   gst_element_set_bus (element, nullptr);

@@ -66,9 +66,9 @@ public:
   GstBus *bus;
 };
 
-/* Starting an element set up by `configure` fails with a RESOURCE error whose
- * message contains every one of `words`. */
+/* Starting an element of `factory` set up by `configure` fails with a RESOURCE
+ * error whose message and debug text together contain every one of `words`. */
 void expect_start_error (const std::function<void (GstElement *)> &configure,
-    const std::vector<std::string> &words);
+    const std::vector<std::string> &words, const char *factory = "prnreject");
 
 }  // namespace prntest

@@ -1,0 +1,139 @@
+#include "prnmqtt-client.h"
+
+#include <mosquitto.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace prn {
+
+namespace {
+
+std::string
+mosq_error (int rc)
+{
+  if (rc == MOSQ_ERR_ERRNO)
+    return std::strerror (errno);
+  if (rc == MOSQ_ERR_EAI)
+    return "the host name does not resolve";
+  return mosquitto_strerror (rc);
+}
+
+}  // namespace
+
+MqttClient::MqttClient (const MqttOptions & options) : options_ (options)
+{
+  mosq_ = mosquitto_new (options_.client_id.empty () ? nullptr : options_.client_id.c_str (),
+      true, this);
+  if (mosq_ == nullptr)
+    throw std::runtime_error ("could not create an MQTT client for " + where () + ": "
+        + std::strerror (errno));
+  mosquitto_connect_callback_set (mosq_, &MqttClient::on_connect);
+  mosquitto_disconnect_callback_set (mosq_, &MqttClient::on_disconnect);
+  mosquitto_publish_callback_set (mosq_, &MqttClient::on_publish);
+  mosquitto_reconnect_delay_set (mosq_, 1, 30, true);
+  int rc = MOSQ_ERR_SUCCESS;
+  if (!options_.username.empty ())
+    rc = mosquitto_username_pw_set (mosq_, options_.username.c_str (),
+        options_.password.empty () ? nullptr : options_.password.c_str ());
+  /* The loop thread first: it then makes the connection and keeps retrying it
+   * while the broker refuses or does not answer (a connect_async before it
+   * leaves a refused first attempt unretried, libmosquitto 2.0.11). */
+  bool loop_running = false;
+  if (rc == MOSQ_ERR_SUCCESS) {
+    rc = mosquitto_loop_start (mosq_);
+    loop_running = rc == MOSQ_ERR_SUCCESS;
+  }
+  if (rc == MOSQ_ERR_SUCCESS) {
+    rc = mosquitto_connect_async (mosq_, options_.host.c_str (), options_.port,
+        options_.keepalive_s);
+    /* A broker that is down is retried by the loop thread; only what no retry
+     * can mend (a host name that does not resolve, bad options) is an error. */
+    if (rc == MOSQ_ERR_ERRNO || rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_REFUSED)
+      rc = MOSQ_ERR_SUCCESS;
+  }
+  if (rc != MOSQ_ERR_SUCCESS) {
+    const std::string why = mosq_error (rc);
+    if (loop_running)
+      mosquitto_loop_stop (mosq_, true);
+    mosquitto_destroy (mosq_);
+    mosq_ = nullptr;
+    throw std::runtime_error ("could not connect to the MQTT broker at " + where () + ": " + why);
+  }
+}
+
+MqttClient::~MqttClient ()
+{
+  if (mosq_ == nullptr)
+    return;
+  mosquitto_disconnect (mosq_);
+  mosquitto_loop_stop (mosq_, false);
+  mosquitto_destroy (mosq_);
+}
+
+std::string
+MqttClient::where () const
+{
+  return options_.host + ":" + std::to_string (options_.port);
+}
+
+std::string
+MqttClient::publish (const std::string & topic, const std::string & payload, int qos, bool retain)
+{
+  /* Counted before the call: the loop thread may acknowledge it before it returns. */
+  published_.fetch_add (1);
+  const int rc = mosquitto_publish (mosq_, nullptr, topic.c_str (),
+      static_cast<int> (payload.size ()), payload.data (), qos, retain);
+  /* QoS 1/2 are queued while disconnected (NO_CONN is then only informative). */
+  if (rc == MOSQ_ERR_SUCCESS || (rc == MOSQ_ERR_NO_CONN && qos > 0))
+    return "";
+  published_.fetch_sub (1);
+  return mosq_error (rc);
+}
+
+std::string
+MqttClient::topic_problem (const std::string & topic)
+{
+  if (topic.empty ())
+    return "expected a topic name, got an empty one";
+  if (mosquitto_pub_topic_check2 (topic.c_str (), topic.size ()) != MOSQ_ERR_SUCCESS)
+    return "expected a topic without the wildcards '+' and '#', got '" + topic + "'";
+  if (mosquitto_validate_utf8 (topic.c_str (), static_cast<int> (topic.size ())) != MOSQ_ERR_SUCCESS)
+    return "expected a UTF-8 topic name, got '" + topic + "'";
+  return "";
+}
+
+bool
+MqttClient::wait_delivered (std::chrono::milliseconds timeout)
+{
+  std::unique_lock<std::mutex> lock (mutex_);
+  return cond_.wait_for (lock, timeout, [this] {
+    return delivered_.load () >= published_.load ();
+  });
+}
+
+void
+MqttClient::on_connect (struct mosquitto *, void *self, int rc)
+{
+  static_cast<MqttClient *> (self)->connected_.store (rc == 0);
+}
+
+void
+MqttClient::on_disconnect (struct mosquitto *, void *self, int)
+{
+  static_cast<MqttClient *> (self)->connected_.store (false);
+}
+
+void
+MqttClient::on_publish (struct mosquitto *, void *self, int)
+{
+  auto *c = static_cast<MqttClient *> (self);
+  {
+    std::lock_guard<std::mutex> lock (c->mutex_);
+    c->delivered_.fetch_add (1);
+  }
+  c->cond_.notify_all ();
+}
+
+}  // namespace prn
