@@ -245,7 +245,7 @@ TEST_F (Mqtt, WhatBuffersPublishesEveryBufferWithAMetaAtQos0)
   Subscriber sub (port_);
   GstHarness *h = harness ([] (GstElement *e) {
         gst_util_set_object_arg (G_OBJECT (e), "what", "buffers");
-        g_object_set (e, "qos", 0, NULL);
+        g_object_set (e, "mqtt-qos", 0, NULL);
       });
   ASSERT_NE (h, nullptr);
   ASSERT_TRUE (wait_connected (h->element, 5));
