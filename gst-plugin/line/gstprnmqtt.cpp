@@ -9,24 +9,28 @@
  * passthrough: buffers, caps and events go on unchanged, and it never holds the
  * stream up: messages are handed to libmosquitto, whose own thread sends them.
  *
- * The connection is made in start() (READY to PAUSED) and kept: after a broker
- * outage the client reconnects (after 1 s, doubling up to 30 s). Messages of
- * `mqtt-qos` 1 or 2 (at least / exactly once) published while the broker is away are
- * queued and sent after the reconnection; with `mqtt-qos` 0 they are dropped, counted
- * in `dropped`, and the first drop of an outage posts a warning. A broker that is
- * down when the pipeline starts is not an error (the client keeps trying; see
- * `connected`), nor is one that refuses the credentials (`connected` stays
- * false); a host name that does not resolve, an invalid `topic` or a `password`
- * without a `username` are: the state change fails with a RESOURCE error naming
- * the broker, the topic or the property.
+ * The connection is made in start() (READY to PAUSED) and kept by libmosquitto's
+ * own thread, which reconnects after a broker outage (after 1 s, then 4, 9, 16,
+ * 25 and every 30 s). Messages of `mqtt-qos` 1 or 2 (at least / exactly once)
+ * published while the broker is away are queued and sent after the
+ * reconnection, up to `max-queued` messages waiting; with `mqtt-qos` 0 they are
+ * dropped. Dropped messages are counted in `dropped`, and the first drop of an
+ * outage posts a warning. A broker that is down when the pipeline starts is not
+ * an error (the client keeps trying; see `connected`), nor is one that refuses
+ * the credentials (`connected` stays false); a host name that does not resolve,
+ * an invalid `topic` or a `password` without a `username` are: the state change
+ * fails with a RESOURCE error naming the broker, the topic or the property.
  *
  * At EOS the element waits up to `flush-timeout` ms until the broker has
- * acknowledged every message (QoS 1/2) or every message is written (QoS 0), and
- * warns with the count of those that were not.
+ * acknowledged every message (QoS 1/2) or every message is written (QoS 0),
+ * warns with the count of those that were not, and posts an element message
+ * "prnmqtt" with the counts (`published`, `delivered`, `dropped`, `waiting`; seen
+ * with `gst-launch-1.0 -m`). A flush or a stop ends the wait at once.
  *
  * `published`, `delivered` and `dropped` count the messages handed to the client,
  * those acknowledged (or written, QoS 0) and those lost; `connected` says whether
- * the client is connected now.
+ * the client is connected now. Applications read them as properties (they send
+ * no notify signals).
  *
  * ## Example pipeline
  * |[
@@ -115,7 +119,7 @@ gst_prn_mqtt_get_property (GObject * object, guint prop_id, GValue * value, GPar
       g_value_set_uint64 (value, st != nullptr ? st->client.delivered () : 0);
       break;
     case PROP_DROPPED:
-      g_value_set_uint64 (value, self->dropped);
+      g_value_set_uint64 (value, self->dropped + (st != nullptr ? st->client.lost () : 0));
       break;
     default:
       if (!get_prop (*self->settings, prop_id, value))
@@ -142,6 +146,7 @@ gst_prn_mqtt_start (GstBaseTransform * trans)
   o.username = s.username.value_or ("");
   o.password = s.password.value_or ("");
   o.keepalive_s = s.keepalive;
+  o.max_in_flight = s.max_queued;
   const std::string topic = s.topic.value_or ("");
 
   if (o.host.empty ()) {
@@ -223,32 +228,62 @@ gst_prn_mqtt_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
       st->in_outage = true;
       GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
           ("Dropping MQTT messages for %s: %s.", st->client.where ().c_str (), why.c_str ()),
-          ("qos %d; messages are counted in the property 'dropped'", qos));
+          ("mqtt-qos %d; messages are counted in the property 'dropped'", qos));
     }
   }
   return GST_FLOW_OK;
 }
 
-/* At EOS the messages published so far reach the broker, within flush-timeout. */
+/* At EOS the messages published so far reach the broker, within flush-timeout;
+ * then a "prnmqtt" element message gives the counts. A flush ends the wait. */
 static gboolean
 gst_prn_mqtt_sink_event (GstBaseTransform * trans, GstEvent * event)
 {
   GstPrnMqtt *self = GST_PRN_MQTT (trans);
   MqttState *st = self->state;
 
-  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS && st != nullptr) {
+  if (st != nullptr && GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START)
+    st->client.cancel_wait ();
+  else if (st != nullptr && GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP)
+    st->client.resume_wait ();
+  else if (st != nullptr && GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
     GST_OBJECT_LOCK (self);
     const guint timeout_ms = self->settings->flush_timeout;
     GST_OBJECT_UNLOCK (self);
-    if (!st->client.wait_delivered (std::chrono::milliseconds (timeout_ms))) {
-      const guint64 missing = st->client.published () - st->client.delivered ();
+    const bool all = st->client.wait_delivered (std::chrono::milliseconds (timeout_ms));
+    const guint64 published = st->client.published (), delivered = st->client.delivered ();
+    GST_OBJECT_LOCK (self);
+    const guint64 dropped = self->dropped + st->client.lost ();
+    GST_OBJECT_UNLOCK (self);
+    const guint64 waiting = published - delivered - st->client.lost ();
+    if (!all && waiting > 0) {
       GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
-          ("%" G_GUINT64_FORMAT " MQTT messages were not delivered to %s within %u ms.", missing,
+          ("%" G_GUINT64_FORMAT " MQTT messages were not delivered to %s within %u ms.", waiting,
               st->client.where ().c_str (), timeout_ms),
           ("connected: %s", st->client.connected () ? "yes" : "no"));
     }
+    gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self),
+            gst_structure_new ("prnmqtt", "published", G_TYPE_UINT64, published, "delivered",
+                G_TYPE_UINT64, delivered, "dropped", G_TYPE_UINT64, dropped, "waiting",
+                G_TYPE_UINT64, waiting, NULL)));
   }
   return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
+}
+
+/* PAUSED to READY: an EOS waiting for the broker holds the stream lock that the
+ * pads' deactivation needs; end the wait first. */
+static GstStateChangeReturn
+gst_prn_mqtt_change_state (GstElement * element, GstStateChange transition)
+{
+  GstPrnMqtt *self = GST_PRN_MQTT (element);
+
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+    GST_OBJECT_LOCK (self);
+    if (self->state != nullptr)
+      self->state->client.cancel_wait ();
+    GST_OBJECT_UNLOCK (self);
+  }
+  return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
 }
 
 static void
@@ -274,6 +309,7 @@ gst_prn_mqtt_class_init (GstPrnMqttClass * klass)
   gobject_class->get_property = gst_prn_mqtt_get_property;
   gobject_class->finalize = gst_prn_mqtt_finalize;
   install_properties (gobject_class);
+  element_class->change_state = GST_DEBUG_FUNCPTR (gst_prn_mqtt_change_state);
 
   gst_element_class_set_static_metadata (element_class, "PRN anomaly MQTT publisher",
       "Filter/Analyzer/Video", "Publishes prnanomaly results to an MQTT broker as JSON, one "

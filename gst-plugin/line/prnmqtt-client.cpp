@@ -17,7 +17,10 @@ mosq_error (int rc)
     return std::strerror (errno);
   if (rc == MOSQ_ERR_EAI)
     return "the host name does not resolve";
-  return mosquitto_strerror (rc);
+  std::string s = mosquitto_strerror (rc);
+  while (!s.empty () && s.back () == '.')
+    s.pop_back ();
+  return s;
 }
 
 }  // namespace
@@ -67,8 +70,12 @@ MqttClient::~MqttClient ()
 {
   if (mosq_ == nullptr)
     return;
+  cancel_wait ();
+  const bool was_connected = connected ();
   mosquitto_disconnect (mosq_);
-  mosquitto_loop_stop (mosq_, false);
+  /* Not connected, the loop thread may sit in a blocking connect() to a host that
+   * does not answer (minutes): cancel it instead of waiting for it. */
+  mosquitto_loop_stop (mosq_, !was_connected);
   mosquitto_destroy (mosq_);
 }
 
@@ -81,15 +88,81 @@ MqttClient::where () const
 std::string
 MqttClient::publish (const std::string & topic, const std::string & payload, int qos, bool retain)
 {
-  /* Counted before the call: the loop thread may acknowledge it before it returns. */
-  published_.fetch_add (1);
-  const int rc = mosquitto_publish (mosq_, nullptr, topic.c_str (),
+  {
+    std::lock_guard<std::mutex> lock (mutex_);
+    /* QoS 0 only over a connection (libmosquitto would queue it while connecting
+     * and drop it unreported when that fails). */
+    if (qos == 0 && !connected_)
+      return "not connected to the broker";
+    if (in_flight_locked () >= options_.max_in_flight)
+      return std::to_string (in_flight_locked ()) + " messages wait for the broker already";
+    published_++;
+  }
+  int mid = 0;
+  const int rc = mosquitto_publish (mosq_, &mid, topic.c_str (),
       static_cast<int> (payload.size ()), payload.data (), qos, retain);
+  std::lock_guard<std::mutex> lock (mutex_);
   /* QoS 1/2 are queued while disconnected (NO_CONN is then only informative). */
-  if (rc == MOSQ_ERR_SUCCESS || (rc == MOSQ_ERR_NO_CONN && qos > 0))
+  if (rc == MOSQ_ERR_SUCCESS || (rc == MOSQ_ERR_NO_CONN && qos > 0)) {
+    if (early_.erase (mid) == 0)
+      in_flight_[mid] = qos;
     return "";
-  published_.fetch_sub (1);
+  }
+  published_--;
   return mosq_error (rc);
+}
+
+bool
+MqttClient::wait_delivered (std::chrono::milliseconds timeout)
+{
+  std::unique_lock<std::mutex> lock (mutex_);
+  cond_.wait_for (lock, timeout, [this] { return in_flight_locked () == 0 || cancelled_; });
+  return in_flight_locked () == 0;
+}
+
+void
+MqttClient::cancel_wait ()
+{
+  {
+    std::lock_guard<std::mutex> lock (mutex_);
+    cancelled_ = true;
+  }
+  cond_.notify_all ();
+}
+
+void
+MqttClient::resume_wait ()
+{
+  std::lock_guard<std::mutex> lock (mutex_);
+  cancelled_ = false;
+}
+
+bool
+MqttClient::connected () const
+{
+  std::lock_guard<std::mutex> lock (mutex_);
+  return connected_;
+}
+
+uint64_t
+MqttClient::published () const
+{
+  std::lock_guard<std::mutex> lock (mutex_);
+  return published_;
+}
+
+uint64_t
+MqttClient::delivered () const
+{
+  std::lock_guard<std::mutex> lock (mutex_);
+  return delivered_;
+}
+
+uint64_t
+MqttClient::lost () const
+{
+  std::lock_guard<std::mutex> lock (mutex_);
+  return lost_;
 }
 
 std::string
@@ -97,41 +170,53 @@ MqttClient::topic_problem (const std::string & topic)
 {
   if (topic.empty ())
     return "expected a topic name, got an empty one";
-  if (mosquitto_pub_topic_check2 (topic.c_str (), topic.size ()) != MOSQ_ERR_SUCCESS)
+  if (topic.find_first_of ("+#") != std::string::npos)
     return "expected a topic without the wildcards '+' and '#', got '" + topic + "'";
   if (mosquitto_validate_utf8 (topic.c_str (), static_cast<int> (topic.size ())) != MOSQ_ERR_SUCCESS)
     return "expected a UTF-8 topic name, got '" + topic + "'";
+  if (mosquitto_pub_topic_check2 (topic.c_str (), topic.size ()) != MOSQ_ERR_SUCCESS)
+    return "expected a topic of at most 65535 bytes, got " + std::to_string (topic.size ());
   return "";
-}
-
-bool
-MqttClient::wait_delivered (std::chrono::milliseconds timeout)
-{
-  std::unique_lock<std::mutex> lock (mutex_);
-  return cond_.wait_for (lock, timeout, [this] {
-    return delivered_.load () >= published_.load ();
-  });
 }
 
 void
 MqttClient::on_connect (struct mosquitto *, void *self, int rc)
 {
-  static_cast<MqttClient *> (self)->connected_.store (rc == 0);
+  auto *c = static_cast<MqttClient *> (self);
+  std::lock_guard<std::mutex> lock (c->mutex_);
+  c->connected_ = rc == 0;
 }
 
+/* libmosquitto discards the QoS 0 messages still queued when a connection drops
+ * (QoS 1/2 ones are sent again after the reconnection): they are lost. */
 void
 MqttClient::on_disconnect (struct mosquitto *, void *self, int)
-{
-  static_cast<MqttClient *> (self)->connected_.store (false);
-}
-
-void
-MqttClient::on_publish (struct mosquitto *, void *self, int)
 {
   auto *c = static_cast<MqttClient *> (self);
   {
     std::lock_guard<std::mutex> lock (c->mutex_);
-    c->delivered_.fetch_add (1);
+    c->connected_ = false;
+    for (auto it = c->in_flight_.begin (); it != c->in_flight_.end ();) {
+      if (it->second == 0) {
+        c->lost_++;
+        it = c->in_flight_.erase (it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  c->cond_.notify_all ();
+}
+
+void
+MqttClient::on_publish (struct mosquitto *, void *self, int mid)
+{
+  auto *c = static_cast<MqttClient *> (self);
+  {
+    std::lock_guard<std::mutex> lock (c->mutex_);
+    c->delivered_++;
+    if (c->in_flight_.erase (mid) == 0)
+      c->early_.insert (mid);   /* before mosquitto_publish returned the id */
   }
   c->cond_.notify_all ();
 }

@@ -1,14 +1,15 @@
 /* prnline: an MQTT publisher for prnmqtt, on libmosquitto. Plain C++ (no
  * GObject): it connects in the background, reconnects after a broker outage and
- * counts what it published and what the broker acknowledged. */
+ * accounts for every message: published = delivered + lost + still in flight. */
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <set>
 #include <string>
+#include <unordered_map>
 
 struct mosquitto;
 
@@ -20,35 +21,47 @@ struct MqttOptions {
   std::string client_id;        /* empty: the library makes one up */
   std::string username, password; /* empty: none */
   int keepalive_s = 30;
+  /* Messages in flight (published, neither delivered nor lost) at most; beyond,
+   * publish() refuses: bounds the memory a long broker outage takes at QoS 1/2. */
+  uint64_t max_in_flight = 10000;
 };
 
 class MqttClient {
 public:
   /* Starts connecting to the broker in a thread of libmosquitto's own, which
-   * keeps reconnecting (1 s, doubling up to 30 s) while the broker is away.
-   * Throws std::runtime_error naming host:port when the connection cannot be
-   * started at all: a host name that does not resolve, bad options. A broker
-   * that refuses or does not answer yet is not an error: connected() says. */
+   * keeps reconnecting while the broker is away (after 1 s, then 4, 9, 16, 25 and
+   * every 30 s: libmosquitto's backoff). Throws std::runtime_error naming
+   * host:port when the connection cannot be started at all: a host name that
+   * does not resolve, bad options. A broker that refuses or does not answer yet
+   * is not an error: connected() says. */
   explicit MqttClient (const MqttOptions & options);
-  /* Disconnects (after wait_delivered, when the caller wants that) and stops the thread. */
+  /* Disconnects and stops the thread (at once when not connected, so that a
+   * broker that does not answer cannot hold it up). */
   ~MqttClient ();
   MqttClient (const MqttClient &) = delete;
   MqttClient & operator= (const MqttClient &) = delete;
 
   /* Hands one message to the library; it goes out now when connected. QoS 1
    * and 2 messages published while the broker is away are queued and sent after
-   * the reconnection; QoS 0 ones are lost then. Returns "" when handed over,
-   * else why not (libmosquitto's words). Never blocks on the network. */
+   * the reconnection; QoS 0 ones are refused then, and those still queued when
+   * a connection drops are counted as lost. Returns "" when handed over, else
+   * why not. Never blocks on the network. */
   std::string publish (const std::string & topic, const std::string & payload, int qos,
       bool retain);
 
-  /* Waits until every published message is out (QoS 0: written to the socket;
-   * QoS 1/2: acknowledged by the broker), at most `timeout`; true when it is. */
+  /* Waits until no message is in flight (QoS 0: written to the socket; QoS 1/2:
+   * acknowledged by the broker), at most `timeout` or until cancel_wait(); true
+   * when none is. */
   bool wait_delivered (std::chrono::milliseconds timeout);
+  /* Makes a wait_delivered in another thread return now, and later ones until
+   * resume_wait(). */
+  void cancel_wait ();
+  void resume_wait ();
 
-  bool connected () const { return connected_.load (); }
-  uint64_t published () const { return published_.load (); }
-  uint64_t delivered () const { return delivered_.load (); }
+  bool connected () const;
+  uint64_t published () const;  /* handed over by publish() */
+  uint64_t delivered () const;  /* acknowledged (QoS 1/2) or written (QoS 0) */
+  uint64_t lost () const;       /* QoS 0 messages a dropped connection took away */
   std::string where () const;   /* "host:port" */
 
   /* Why `topic` cannot be published to ("" when it can): empty, wildcards (+, #),
@@ -59,13 +72,18 @@ private:
   static void on_connect (struct mosquitto *, void *self, int rc);
   static void on_disconnect (struct mosquitto *, void *self, int rc);
   static void on_publish (struct mosquitto *, void *self, int mid);
+  uint64_t in_flight_locked () const { return published_ - delivered_ - lost_; }
 
   MqttOptions options_;
   struct mosquitto *mosq_ = nullptr;
-  std::atomic<bool> connected_ {false};
-  std::atomic<uint64_t> published_ {0}, delivered_ {0};
-  std::mutex mutex_;
+  /* All below under mutex_. libmosquitto may report a message (on_publish) before
+   * mosquitto_publish has returned its id: such ids wait in early_. */
+  mutable std::mutex mutex_;
   std::condition_variable cond_;
+  bool connected_ = false, cancelled_ = false;
+  uint64_t published_ = 0, delivered_ = 0, lost_ = 0;
+  std::unordered_map<int, int> in_flight_;      /* message id -> QoS */
+  std::set<int> early_;
 };
 
 }  // namespace prn

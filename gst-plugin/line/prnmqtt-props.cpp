@@ -67,6 +67,11 @@ install_properties (GObjectClass * klass)
       g_param_spec_uint ("flush-timeout", "Flush timeout", "Milliseconds EOS waits at most for "
           "the broker to acknowledge the messages published so far", 0, 600000,
           DEFAULT_PROP_FLUSH_TIMEOUT, playing));
+  g_object_class_install_property (klass, PROP_MAX_QUEUED,
+      g_param_spec_uint ("max-queued", "Max queued", "Messages waiting for the broker at most "
+          "(sent, not yet acknowledged, or queued while it is away); beyond, messages are "
+          "dropped and counted: bounds the memory of a long outage", 1, G_MAXINT,
+          DEFAULT_PROP_MAX_QUEUED, ready));
   g_object_class_install_property (klass, PROP_CONNECTED,
       g_param_spec_boolean ("connected", "Connected", "Whether the client is connected to the "
           "broker now", FALSE, read_only));
@@ -77,8 +82,8 @@ install_properties (GObjectClass * klass)
       g_param_spec_uint64 ("delivered", "Delivered", "Messages acknowledged by the broker "
           "(QoS 1/2) or written to it (QoS 0) since start", 0, G_MAXUINT64, 0, read_only));
   g_object_class_install_property (klass, PROP_DROPPED,
-      g_param_spec_uint64 ("dropped", "Dropped", "Messages lost since start (QoS 0 while the "
-          "broker is away, or refused by the client)", 0, G_MAXUINT64, 0, read_only));
+      g_param_spec_uint64 ("dropped", "Dropped", "Messages lost since start: QoS 0 ones while "
+          "the broker is away, any beyond max-queued", 0, G_MAXUINT64, 0, read_only));
 }
 
 bool
@@ -96,6 +101,7 @@ set_prop (MqttSettings & s, guint id, const GValue * value)
     case PROP_PASSWORD: s.password = dup_string (value); return true;
     case PROP_KEEPALIVE: s.keepalive = g_value_get_int (value); return true;
     case PROP_FLUSH_TIMEOUT: s.flush_timeout = g_value_get_uint (value); return true;
+    case PROP_MAX_QUEUED: s.max_queued = g_value_get_uint (value); return true;
     default: return false;
   }
 }
@@ -114,6 +120,7 @@ get_prop (const MqttSettings & s, guint id, GValue * value)
     case PROP_USERNAME: set_string (value, s.username); return true;
     case PROP_KEEPALIVE: g_value_set_int (value, s.keepalive); return true;
     case PROP_FLUSH_TIMEOUT: g_value_set_uint (value, s.flush_timeout); return true;
+    case PROP_MAX_QUEUED: g_value_set_uint (value, s.max_queued); return true;
     default: return false;
   }
 }

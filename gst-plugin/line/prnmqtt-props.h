@@ -23,6 +23,7 @@ enum {
   PROP_PASSWORD,
   PROP_KEEPALIVE,
   PROP_FLUSH_TIMEOUT,
+  PROP_MAX_QUEUED,
   PROP_CONNECTED,
   PROP_PUBLISHED,
   PROP_DELIVERED,
@@ -37,6 +38,7 @@ enum {
 #define DEFAULT_PROP_RETAIN FALSE
 #define DEFAULT_PROP_KEEPALIVE 30
 #define DEFAULT_PROP_FLUSH_TIMEOUT 5000
+#define DEFAULT_PROP_MAX_QUEUED 10000
 
 struct MqttSettings {
   std::optional<std::string> host = DEFAULT_PROP_HOST;   /* nullopt: NULL */
@@ -48,6 +50,7 @@ struct MqttSettings {
   std::optional<std::string> client_id, username, password; /* nullopt: NULL (the defaults) */
   gint keepalive = DEFAULT_PROP_KEEPALIVE;
   guint flush_timeout = DEFAULT_PROP_FLUSH_TIMEOUT;
+  guint max_queued = DEFAULT_PROP_MAX_QUEUED;
 };
 
 void install_properties (GObjectClass * klass);

@@ -8,6 +8,7 @@
 #include <mosquitto.h>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -16,6 +17,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -74,14 +76,18 @@ class Broker {
 public:
   Broker (const std::string &program, int port) : port_ (port)
   {
+    /* Everything the child needs is made before fork(): the process has threads. */
+    const std::string p = std::to_string (port);
+    const int devnull = open ("/dev/null", O_WRONLY);
     pid_ = fork ();
     if (pid_ == 0) {
-      const std::string p = std::to_string (port);
-      freopen ("/dev/null", "w", stderr);
+      dup2 (devnull, STDERR_FILENO);
+      dup2 (devnull, STDOUT_FILENO);
       execl (program.c_str (), program.c_str (), "-p", p.c_str (), static_cast<char *> (nullptr));
       _exit (127);
     }
-    for (int i = 0; i < 100 && !accepts_connections (port_); i++)
+    close (devnull);
+    for (int i = 0; i < 100 && alive () && !accepts_connections (port_); i++)
       std::this_thread::sleep_for (std::chrono::milliseconds (50));
   }
   ~Broker ()
@@ -91,7 +97,20 @@ public:
       waitpid (pid_, nullptr, 0);
     }
   }
-  bool up () const { return accepts_connections (port_); }
+  /* Ours is running and the port takes connections (not someone else's listener). */
+  bool up () { return alive () && accepts_connections (port_); }
+
+private:
+  bool alive ()
+  {
+    if (pid_ <= 0 || waitpid (pid_, nullptr, WNOHANG) != 0) {
+      pid_ = -1;
+      return false;
+    }
+    return true;
+  }
+
+public:
 
 private:
   int port_;
@@ -159,16 +178,19 @@ u64_property (GstElement *e, const char *name)
 }
 
 bool
+connected_now (GstElement *e)
+{
+  gboolean connected = FALSE;
+  g_object_get (e, "connected", &connected, NULL);
+  return connected;
+}
+
+bool
 wait_connected (GstElement *e, int seconds)
 {
-  for (int i = 0; i < seconds * 20; i++) {
-    gboolean connected = FALSE;
-    g_object_get (e, "connected", &connected, NULL);
-    if (connected)
-      return true;
+  for (int i = 0; i < seconds * 20 && !connected_now (e); i++)
     std::this_thread::sleep_for (std::chrono::milliseconds (50));
-  }
-  return false;
+  return connected_now (e);
 }
 
 class Mqtt : public ::testing::Test {
@@ -176,13 +198,14 @@ protected:
   void SetUp () override
   {
     program_ = broker_program ();
-    if (program_.empty ())
-      GTEST_SKIP () << "no mosquitto broker (Debian package mosquitto; scripts/setup.sh installs it)";
     mosquitto_lib_init ();
     port_ = free_port ();
   }
-  /* A harness around prnmqtt publishing to this test's broker, with `extra` set. */
-  GstHarness *harness (const std::function<void (GstElement *)> &extra = nullptr)
+  bool have_broker () const { return !program_.empty (); }
+  /* A harness around prnmqtt publishing to this test's broker, with `extra` set,
+   * posting on `bus` when given. */
+  GstHarness *harness (const std::function<void (GstElement *)> &extra = nullptr,
+      GstBus *bus = nullptr)
   {
     GstElement *element = gst_element_factory_make ("prnmqtt", nullptr);
     EXPECT_NE (element, nullptr) << "prnmqtt not found on GST_PLUGIN_PATH";
@@ -191,6 +214,8 @@ protected:
     g_object_set (element, "host", "127.0.0.1", "port", port_, "topic", TOPIC, NULL);
     if (extra)
       extra (element);
+    if (bus != nullptr)
+      gst_element_set_bus (element, bus);
     GstHarness *h = gst_harness_new_with_element (element, "sink", "src");
     gst_object_unref (element);
     const std::string caps = video_caps ("GRAY8", JSONLINES_WIDTH, JSONLINES_HEIGHT);
@@ -201,12 +226,52 @@ protected:
   int port_ = 0;
 };
 
+#define NEED_BROKER()                                                                 \
+  do {                                                                              \
+    if (!have_broker ())                                                            \
+      GTEST_SKIP () << "no mosquitto broker (Debian package mosquitto; scripts/setup.sh " \
+          "installs it)";                                                           \
+  } while (0)
+
+/* The "prnmqtt" element message on `bus` (posted at EOS), or nullptr. */
+GstMessage *
+pop_counts (GstBus *bus)
+{
+  while (GstMessage *m = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT)) {
+    if (gst_structure_has_name (gst_message_get_structure (m), "prnmqtt"))
+      return m;
+    gst_message_unref (m);
+  }
+  return nullptr;
+}
+
+guint64
+count_field (GstMessage *m, const char *field)
+{
+  guint64 v = G_MAXUINT64;
+  EXPECT_TRUE (gst_structure_get_uint64 (gst_message_get_structure (m), field, &v)) << field;
+  return v;
+}
+
+int
+count_warnings (GstBus *bus)
+{
+  int n = 0;
+  while (GstMessage *m = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING)) {
+    n++;
+    gst_message_unref (m);
+  }
+  return n;
+}
+
 TEST_F (Mqtt, PublishesOneMessagePerRegionAsPrnjsonlinesWritesIt)
 {
+  NEED_BROKER ();
   Broker broker (program_, port_);
   ASSERT_TRUE (broker.up ());
   Subscriber sub (port_);
-  GstHarness *h = harness ();
+  BusHolder bus;
+  GstHarness *h = harness (nullptr, bus.bus);
   ASSERT_NE (h, nullptr);
   ASSERT_TRUE (wait_connected (h->element, 5));
   push_shifted_segment (h);
@@ -216,7 +281,19 @@ TEST_F (Mqtt, PublishesOneMessagePerRegionAsPrnjsonlinesWritesIt)
   push_ok (h, meta_frame (2 * GST_SECOND, true, regions));
   push_ok (h, make_frame ("GRAY8", JSONLINES_WIDTH, JSONLINES_HEIGHT, 0)); /* no meta: nothing */
   push_ok (h, meta_frame (3 * GST_SECOND, true, {}));                      /* no regions: nothing */
-  ASSERT_TRUE (gst_harness_push_event (h, gst_event_new_eos ()));         /* waits for the acks */
+  ASSERT_TRUE (gst_harness_push_event (h, gst_event_new_eos ()));
+  /* EOS returned after the broker's acknowledgements, and said so. */
+  EXPECT_EQ (u64_property (h->element, "published"), 2u);
+  EXPECT_EQ (u64_property (h->element, "delivered"), 2u) << "QoS 1: both acknowledged at EOS";
+  EXPECT_EQ (u64_property (h->element, "dropped"), 0u);
+  GstMessage *counts = pop_counts (bus.bus);
+  ASSERT_NE (counts, nullptr) << "no prnmqtt message at EOS";
+  EXPECT_EQ (count_field (counts, "published"), 2u);
+  EXPECT_EQ (count_field (counts, "delivered"), 2u);
+  EXPECT_EQ (count_field (counts, "dropped"), 0u);
+  EXPECT_EQ (count_field (counts, "waiting"), 0u);
+  gst_message_unref (counts);
+  EXPECT_EQ (count_warnings (bus.bus), 0);
 
   const auto messages = sub.wait_for (2);
   ASSERT_EQ (messages.size (), 2u);
@@ -233,14 +310,12 @@ TEST_F (Mqtt, PublishesOneMessagePerRegionAsPrnjsonlinesWritesIt)
     expect_region_fields (j, regions[i]);
     expect_string (j["model_id"], "test-model", "model_id");
   }
-  EXPECT_EQ (u64_property (h->element, "published"), 2u);
-  EXPECT_EQ (u64_property (h->element, "delivered"), 2u) << "QoS 1: both acknowledged at EOS";
-  EXPECT_EQ (u64_property (h->element, "dropped"), 0u);
   gst_harness_teardown (h);
 }
 
 TEST_F (Mqtt, WhatBuffersPublishesEveryBufferWithAMetaAtQos0)
 {
+  NEED_BROKER ();
   Broker broker (program_, port_);
   Subscriber sub (port_);
   GstHarness *h = harness ([] (GstElement *e) {
@@ -252,6 +327,7 @@ TEST_F (Mqtt, WhatBuffersPublishesEveryBufferWithAMetaAtQos0)
   push_ok (h, meta_frame (1 * GST_SECOND, false, {}));
   push_ok (h, meta_frame (2 * GST_SECOND, true, { region_with (0, 0, 2, 2, 4, 0.8f) }));
   ASSERT_TRUE (gst_harness_push_event (h, gst_event_new_eos ()));
+  EXPECT_EQ (u64_property (h->element, "delivered"), 2u) << "QoS 0: both written at EOS";
 
   const auto messages = sub.wait_for (2);
   ASSERT_EQ (messages.size (), 2u);
@@ -261,17 +337,15 @@ TEST_F (Mqtt, WhatBuffersPublishesEveryBufferWithAMetaAtQos0)
   EXPECT_TRUE (messages[1]["anomalous"].boolean);
   ASSERT_EQ (messages[1]["regions"].items.size (), 1u);
   expect_int (messages[1]["pts"], 2 * GST_SECOND, "pts");
-  EXPECT_EQ (u64_property (h->element, "delivered"), 2u);
   gst_harness_teardown (h);
 }
 
 TEST_F (Mqtt, StartsWhileTheBrokerIsDownAndPublishesOnceItIsUp)
 {
+  NEED_BROKER ();
   GstHarness *h = harness ();
   ASSERT_NE (h, nullptr);
-  gboolean connected = TRUE;
-  g_object_get (h->element, "connected", &connected, NULL);
-  EXPECT_FALSE (connected) << "nothing listens on port " << port_;
+  EXPECT_FALSE (connected_now (h->element)) << "nothing listens on port " << port_;
 
   Broker broker (program_, port_);
   ASSERT_TRUE (broker.up ());
@@ -283,6 +357,60 @@ TEST_F (Mqtt, StartsWhileTheBrokerIsDownAndPublishesOnceItIsUp)
   ASSERT_EQ (messages.size (), 1u);
   expect_string (messages[0]["kind"], "region", "kind");
   gst_harness_teardown (h);
+}
+
+TEST_F (Mqtt, Qos1MessagesWaitOutABrokerRestart)
+{
+  NEED_BROKER ();
+  auto broker = std::make_unique<Broker> (program_, port_);
+  ASSERT_TRUE (broker->up ());
+  GstHarness *h = harness ();
+  ASSERT_NE (h, nullptr);
+  ASSERT_TRUE (wait_connected (h->element, 5));
+  push_ok (h, meta_frame (1 * GST_SECOND, true, { region_with (1, 1, 2, 2, 4, 0.9f) }));
+
+  broker.reset (); /* the broker goes away */
+  for (int i = 0; i < 100 && connected_now (h->element); i++)
+    std::this_thread::sleep_for (std::chrono::milliseconds (50));
+  ASSERT_FALSE (connected_now (h->element));
+  push_ok (h, meta_frame (2 * GST_SECOND, true, { region_with (1, 1, 2, 2, 4, 0.9f),
+                                                  region_with (5, 1, 2, 2, 4, 0.8f) }));
+  EXPECT_EQ (u64_property (h->element, "published"), 3u);
+  EXPECT_EQ (u64_property (h->element, "dropped"), 0u) << "QoS 1 queues while the broker is away";
+
+  broker = std::make_unique<Broker> (program_, port_); /* and comes back */
+  ASSERT_TRUE (broker->up ());
+  ASSERT_TRUE (wait_connected (h->element, 10)) << "no reconnection within 10 s";
+  ASSERT_TRUE (gst_harness_push_event (h, gst_event_new_eos ()));
+  EXPECT_EQ (u64_property (h->element, "delivered"), 3u) << "the queued two acknowledged after it";
+  gst_harness_teardown (h);
+}
+
+TEST_F (Mqtt, Qos0DropsWhileTheBrokerIsAwayAndMaxQueuedBoundsQos1)
+{
+  /* No broker at all: the port is free. */
+  {
+    BusHolder bus;
+    GstHarness *h = harness ([] (GstElement *e) { g_object_set (e, "mqtt-qos", 0, NULL); }, bus.bus);
+    ASSERT_NE (h, nullptr);
+    for (int i = 0; i < 3; i++)
+      push_ok (h, meta_frame (i * GST_SECOND, true, { region_with (1, 1, 2, 2, 4, 0.9f) }));
+    EXPECT_EQ (u64_property (h->element, "published"), 0u);
+    EXPECT_EQ (u64_property (h->element, "dropped"), 3u);
+    EXPECT_EQ (count_warnings (bus.bus), 1) << "one warning per outage, not per message";
+    gst_harness_teardown (h);
+  }
+  {
+    GstHarness *h = harness ([] (GstElement *e) {
+          g_object_set (e, "max-queued", 2u, "flush-timeout", 100u, NULL);
+        });
+    ASSERT_NE (h, nullptr);
+    for (int i = 0; i < 3; i++)
+      push_ok (h, meta_frame (i * GST_SECOND, true, { region_with (1, 1, 2, 2, 4, 0.9f) }));
+    EXPECT_EQ (u64_property (h->element, "published"), 2u);
+    EXPECT_EQ (u64_property (h->element, "dropped"), 1u);
+    gst_harness_teardown (h);
+  }
 }
 
 TEST_F (Mqtt, BadSettingsFailTheStartNamingThem)
