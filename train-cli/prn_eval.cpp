@@ -195,7 +195,7 @@ prn::cli::MetricRow evaluate(const EvalParams &p, const EvalCase &c, std::set<st
   }
   if (split.seen_elsewhere > 0)
     std::printf("  note: %zu of the bundle's %zu seen anomalies are not in this test split\n", split.seen_elsewhere,
-                b.seen_anomalies.size());
+                split.seen_listed);
 
   // Batched inference.
   const int64_t N = static_cast<int64_t>(samples.size());

@@ -9,7 +9,7 @@
 namespace prn::cli {
 
 // Steps per second over the samples of the last `window` seconds (never fewer
-// than the last two), so that an ETA follows the current speed: a slow start
+// than the last two, never more than the newest `max_samples`), so that an ETA follows the current speed: a slow start
 // (warm-up), a pause (the process stopped, a busy machine) or a change of load
 // leaves the rate within one window instead of weighing on it to the end.
 class RateMeter {

@@ -66,6 +66,7 @@ TestSplit select_test_split(const prn::data::CategoryListing &listing, const std
     split.rel_paths.push_back(std::move(rel));
   }
   split.seen_removed = static_cast<int64_t>(listing.test.size() - split.samples.size()) - split.other_kinds;
+  split.seen_listed = seen.size();
   split.seen_elsewhere = seen.size() - matched.size();
   PRN_CHECK(!split.samples.empty(), "data folder '", folder,
             "': no test image left after removing the seen anomalies");

@@ -17,7 +17,8 @@ struct TestSplit {
   std::set<std::string> kinds;        // the defect kinds evaluated; empty: all
   int64_t seen_removed = 0;           // the bundle's seen anomalies taken out
   int64_t other_kinds = 0;            // anomalous images of kinds not evaluated, left out
-  size_t seen_elsewhere = 0;          // the bundle's seen anomalies not in this split
+  size_t seen_listed = 0;             // the bundle's seen anomalies (distinct paths)
+  size_t seen_elsewhere = 0;          // of those, the ones not in this split
 };
 
 // The test split of `listing` minus the bundle's seen anomalies (dataset-relative
