@@ -1,17 +1,22 @@
 #!/usr/bin/env python3
 """The pipelines of pipelines/ run with the real gst-launch-1.0 and their
 output is checked: the fixture web with three planted defects is scored, the
-overlay PNG and the JSON-lines detections are read back, and gst-inspect-1.0
-documents every property of prnanomaly.
+overlay PNG and the JSON-lines detections are read back, the detections are
+published to a real MQTT broker (mosquitto), and gst-inspect-1.0 documents every
+property of prnanomaly.
 
 Environment: PRN_PIPELINES_DIR, PRN_TEST_BUNDLE, PRN_TEST_WEB, and an isolated
 GStreamer registry (see tests/gst/meson.build)."""
 import json
 import os
+import re
+import shutil
+import socket
 import struct
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 PIPELINES = os.environ["PRN_PIPELINES_DIR"]
@@ -106,6 +111,34 @@ class Pipelines(unittest.TestCase):
             with open(path) as f:
                 for line in f:
                     self.assertEqual(json.loads(line)["kind"], "region")
+
+    def test_mqtt_pipeline_publishes_every_region_to_a_broker(self):
+        """pipelines/mqtt.sh against Debian's mosquitto broker on a free loopback port:
+        the counts prnmqtt posts at EOS say every planted defect was published and
+        acknowledged."""
+        broker = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if os.access("/usr/sbin/mosquitto", os.X_OK)
+                                              else None)
+        if broker is None:
+            self.skipTest("no mosquitto broker (Debian package mosquitto; scripts/setup.sh installs it)")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        proc = subprocess.Popen([broker, "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(100):
+                with socket.socket() as s:
+                    if s.connect_ex(("127.0.0.1", port)) == 0:
+                        break
+                time.sleep(0.05)
+            p = self.run_script("mqtt.sh", BUNDLE, f"127.0.0.1:{port}", "line7/defects",
+                                f"filesrc location={WEB} ! pngdec ! videoconvert ! video/x-raw,format=GRAY8")
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+        m = re.search(r"prnmqtt, published=\(guint64\)(\d+), delivered=\(guint64\)(\d+), "
+                      r"dropped=\(guint64\)(\d+), waiting=\(guint64\)(\d+)", p.stdout)
+        self.assertIsNotNone(m, p.stdout[-3000:])
+        self.assertEqual([int(g) for g in m.groups()], [len(PLANTED), len(PLANTED), 0, 0])
 
     def test_gst_inspect_documents_every_property_and_an_example(self):
         p = subprocess.run(["gst-inspect-1.0", "prnanomaly"], capture_output=True, text=True, timeout=120)
