@@ -266,10 +266,7 @@ gst_prn_json_lines_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
   const gboolean flush = self->flush;
   GST_OBJECT_UNLOCK (self);
 
-  prn::JsonTimes times;
-  times.pts = GST_BUFFER_PTS (buffer);
-  times.duration = GST_BUFFER_DURATION (buffer);
-  times.running_time = prn::segment_running_time (trans->segment, times.pts);
+  const prn::JsonTimes times = prn::json_times (trans->segment, buffer);
 
   std::string text;
   for (const std::string &object : prn::meta_json (meta, static_cast<prn::JsonWhat> (what), times)) {

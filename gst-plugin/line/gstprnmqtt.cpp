@@ -51,7 +51,6 @@
 #include <utility>
 
 #include "prnjson.h"
-#include "prnline-common.h"
 #include "prnmqtt-client.h"
 #include "prnmqtt-props.h"
 
@@ -210,10 +209,7 @@ gst_prn_mqtt_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
   const bool retain = self->settings->retain;
   GST_OBJECT_UNLOCK (self);
 
-  prn::JsonTimes times;
-  times.pts = GST_BUFFER_PTS (buffer);
-  times.duration = GST_BUFFER_DURATION (buffer);
-  times.running_time = prn::segment_running_time (trans->segment, times.pts);
+  const prn::JsonTimes times = prn::json_times (trans->segment, buffer);
 
   for (const std::string &payload : prn::meta_json (meta, static_cast<prn::JsonWhat> (what), times)) {
     const std::string why = st->client.publish (st->topic, payload, qos, retain);

@@ -5,6 +5,11 @@
 #include "gstprnjsonlines.h"
 #include "gstprnoverlay.h"
 #include "gstprnreject.h"
+#ifdef HAVE_LIBCURL
+#include <curl/curl.h>
+
+#include "gstprnwebhook.h"
+#endif
 #ifdef HAVE_MOSQUITTO
 #include <mosquitto.h>
 
@@ -27,10 +32,17 @@ plugin_init (GstPlugin * plugin)
   else
     GST_WARNING ("libmosquitto did not initialise: prnmqtt is not available");
 #endif
+#ifdef HAVE_LIBCURL
+  /* Once per process, like libmosquitto's, before any request. */
+  if (curl_global_init (CURL_GLOBAL_DEFAULT) == CURLE_OK)
+    ret |= GST_ELEMENT_REGISTER (prnwebhook, plugin);
+  else
+    GST_WARNING ("libcurl did not initialise: prnwebhook is not available");
+#endif
   return ret;
 }
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, prnline,
     "Line-camera anomaly companions: overlay of prnanomaly results, JSON lines, "
-    "reject actuator, MQTT publisher",
+    "reject actuator, MQTT publisher, webhook",
     plugin_init, VERSION, PRN_GST_LICENSE, GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)

@@ -1,6 +1,8 @@
 /* prnline: GstPrnAnomalyMeta as JSON lines (see prnjson.h). */
 #include "prnjson.h"
 
+#include "prnline-common.h"
+
 #include <cmath>
 
 namespace prn {
@@ -166,6 +168,16 @@ meta_json (const GstPrnAnomalyMeta *meta, JsonWhat what, const JsonTimes &times)
       break;
   }
   return out;
+}
+
+JsonTimes
+json_times (const GstSegment &segment, const GstBuffer *buffer)
+{
+  JsonTimes t;
+  t.pts = GST_BUFFER_PTS (buffer);
+  t.duration = GST_BUFFER_DURATION (buffer);
+  t.running_time = segment_running_time (segment, t.pts);
+  return t;
 }
 
 }  // namespace prn

@@ -22,6 +22,10 @@ struct JsonTimes {
   GstClockTime duration = GST_CLOCK_TIME_NONE;
 };
 
+/* The times of `buffer` in `segment` (running time: GST_CLOCK_TIME_NONE outside a
+ * TIME segment). */
+JsonTimes json_times (const GstSegment &segment, const GstBuffer *buffer);
+
 /* `s` as a quoted JSON string: '"' and '\\' escaped, control characters as \n,
  * \t, ... or \u00XX; invalid UTF-8 replaced by U+FFFD. nullptr gives null. */
 std::string json_string (const char *s);

@@ -3,7 +3,25 @@
 
 #include <gst/gst.h>
 
+#include <optional>
+#include <string>
+
 namespace prn {
+
+/* A string property's value; nullopt for NULL. */
+inline std::optional<std::string>
+optional_string (const GValue * value)
+{
+  const gchar *s = g_value_get_string (value);
+  return s != nullptr ? std::optional<std::string> (s) : std::nullopt;
+}
+
+/* Sets a string property's value; NULL for nullopt. */
+inline void
+set_optional_string (GValue * value, const std::optional<std::string> & s)
+{
+  g_value_set_string (value, s ? s->c_str () : nullptr);
+}
 
 /* Property flags: changeable up to READY (taken in start()) / while PLAYING. */
 constexpr GParamFlags PROP_FLAGS_READY = static_cast<GParamFlags> (G_PARAM_READWRITE

@@ -4,23 +4,6 @@
 
 namespace prn::mqtt {
 
-namespace {
-
-std::optional<std::string>
-dup_string (const GValue * value)
-{
-  const gchar *s = g_value_get_string (value);
-  return s != nullptr ? std::optional<std::string> (s) : std::nullopt;
-}
-
-void
-set_string (GValue * value, const std::optional<std::string> & s)
-{
-  g_value_set_string (value, s ? s->c_str () : nullptr);
-}
-
-}  // namespace
-
 void
 install_properties (GObjectClass * klass)
 {
@@ -90,15 +73,15 @@ bool
 set_prop (MqttSettings & s, guint id, const GValue * value)
 {
   switch (id) {
-    case PROP_HOST: s.host = dup_string (value); return true;
+    case PROP_HOST: s.host = prn::optional_string (value); return true;
     case PROP_PORT: s.port = g_value_get_int (value); return true;
-    case PROP_TOPIC: s.topic = dup_string (value); return true;
+    case PROP_TOPIC: s.topic = prn::optional_string (value); return true;
     case PROP_WHAT: s.what = static_cast<GstPrnJsonLinesWhat> (g_value_get_enum (value)); return true;
     case PROP_QOS: s.qos = g_value_get_int (value); return true;
     case PROP_RETAIN: s.retain = g_value_get_boolean (value); return true;
-    case PROP_CLIENT_ID: s.client_id = dup_string (value); return true;
-    case PROP_USERNAME: s.username = dup_string (value); return true;
-    case PROP_PASSWORD: s.password = dup_string (value); return true;
+    case PROP_CLIENT_ID: s.client_id = prn::optional_string (value); return true;
+    case PROP_USERNAME: s.username = prn::optional_string (value); return true;
+    case PROP_PASSWORD: s.password = prn::optional_string (value); return true;
     case PROP_KEEPALIVE: s.keepalive = g_value_get_int (value); return true;
     case PROP_FLUSH_TIMEOUT: s.flush_timeout = g_value_get_uint (value); return true;
     case PROP_MAX_QUEUED: s.max_queued = g_value_get_uint (value); return true;
@@ -110,14 +93,14 @@ bool
 get_prop (const MqttSettings & s, guint id, GValue * value)
 {
   switch (id) {
-    case PROP_HOST: set_string (value, s.host); return true;
+    case PROP_HOST: prn::set_optional_string (value, s.host); return true;
     case PROP_PORT: g_value_set_int (value, s.port); return true;
-    case PROP_TOPIC: set_string (value, s.topic); return true;
+    case PROP_TOPIC: prn::set_optional_string (value, s.topic); return true;
     case PROP_WHAT: g_value_set_enum (value, s.what); return true;
     case PROP_QOS: g_value_set_int (value, s.qos); return true;
     case PROP_RETAIN: g_value_set_boolean (value, s.retain); return true;
-    case PROP_CLIENT_ID: set_string (value, s.client_id); return true;
-    case PROP_USERNAME: set_string (value, s.username); return true;
+    case PROP_CLIENT_ID: prn::set_optional_string (value, s.client_id); return true;
+    case PROP_USERNAME: prn::set_optional_string (value, s.username); return true;
     case PROP_KEEPALIVE: g_value_set_int (value, s.keepalive); return true;
     case PROP_FLUSH_TIMEOUT: g_value_set_uint (value, s.flush_timeout); return true;
     case PROP_MAX_QUEUED: g_value_set_uint (value, s.max_queued); return true;

@@ -70,10 +70,11 @@ read_objects (const std::string &path)
 }
 
 GstHarness *
-jsonlines_harness (const std::function<void (GstElement *)> &configure, GstBus *bus)
+passthrough_harness (const char *factory, const std::function<void (GstElement *)> &configure,
+    GstBus *bus)
 {
-  GstElement *element = gst_element_factory_make ("prnjsonlines", nullptr);
-  EXPECT_NE (element, nullptr) << "prnjsonlines not found on GST_PLUGIN_PATH";
+  GstElement *element = gst_element_factory_make (factory, nullptr);
+  EXPECT_NE (element, nullptr) << factory << " not found on GST_PLUGIN_PATH";
   if (element == nullptr)
     return nullptr;
   configure (element);
@@ -83,6 +84,23 @@ jsonlines_harness (const std::function<void (GstElement *)> &configure, GstBus *
   gst_object_unref (element);
   gst_harness_set_caps_str (h, CAPS, CAPS);
   return h;
+}
+
+int
+count_warnings (GstBus *bus)
+{
+  int n = 0;
+  while (GstMessage *m = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING)) {
+    n++;
+    gst_message_unref (m);
+  }
+  return n;
+}
+
+GstHarness *
+jsonlines_harness (const std::function<void (GstElement *)> &configure, GstBus *bus)
+{
+  return passthrough_harness ("prnjsonlines", configure, bus);
 }
 
 GstHarness *

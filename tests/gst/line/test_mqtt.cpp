@@ -207,20 +207,11 @@ protected:
   GstHarness *harness (const std::function<void (GstElement *)> &extra = nullptr,
       GstBus *bus = nullptr)
   {
-    GstElement *element = gst_element_factory_make ("prnmqtt", nullptr);
-    EXPECT_NE (element, nullptr) << "prnmqtt not found on GST_PLUGIN_PATH";
-    if (element == nullptr)
-      return nullptr;
-    g_object_set (element, "host", "127.0.0.1", "port", port_, "topic", TOPIC, NULL);
-    if (extra)
-      extra (element);
-    if (bus != nullptr)
-      gst_element_set_bus (element, bus);
-    GstHarness *h = gst_harness_new_with_element (element, "sink", "src");
-    gst_object_unref (element);
-    const std::string caps = video_caps ("GRAY8", JSONLINES_WIDTH, JSONLINES_HEIGHT);
-    gst_harness_set_caps_str (h, caps.c_str (), caps.c_str ());
-    return h;
+    return passthrough_harness ("prnmqtt", [&] (GstElement *e) {
+          g_object_set (e, "host", "127.0.0.1", "port", port_, "topic", TOPIC, NULL);
+          if (extra)
+            extra (e);
+        }, bus);
   }
   std::string program_;
   int port_ = 0;
@@ -251,17 +242,6 @@ count_field (GstMessage *m, const char *field)
   guint64 v = G_MAXUINT64;
   EXPECT_TRUE (gst_structure_get_uint64 (gst_message_get_structure (m), field, &v)) << field;
   return v;
-}
-
-int
-count_warnings (GstBus *bus)
-{
-  int n = 0;
-  while (GstMessage *m = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING)) {
-    n++;
-    gst_message_unref (m);
-  }
-  return n;
 }
 
 TEST_F (Mqtt, PublishesOneMessagePerRegionAsPrnjsonlinesWritesIt)

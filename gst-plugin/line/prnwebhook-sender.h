@@ -1,0 +1,74 @@
+/* prnline: the HTTP side of prnwebhook, on libcurl. Plain C++ (no GObject): a
+ * worker thread POSTs queued JSON payloads to one URL, retries failures, and
+ * accounts for every payload: queued = posted + failed + dropped + pending. */
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace prn {
+
+struct WebhookOptions {
+  std::string url;                  /* http:// or https:// */
+  std::vector<std::string> headers; /* extra "Name: value" lines */
+  long timeout_ms = 2000;           /* per attempt, connection included */
+  int retries = 2;                  /* attempts after the first */
+  size_t max_queued = 1000;         /* payloads waiting at most; beyond, dropped */
+};
+
+class WebhookSender {
+public:
+  /* Starts the worker. Throws std::runtime_error for a URL that is not http(s)
+   * or a header without "Name: value". `on_failure` is called from the worker
+   * with the reason when a payload is given up after a success (or first): once
+   * per outage. */
+  WebhookSender (const WebhookOptions & options, std::function<void (const std::string &)> on_failure);
+  /* Stops the worker: a request in progress is aborted, queued payloads are
+   * counted as dropped. */
+  ~WebhookSender ();
+  WebhookSender (const WebhookSender &) = delete;
+  WebhookSender & operator= (const WebhookSender &) = delete;
+
+  /* Queues one payload; false (and counted as dropped) when max_queued wait already. */
+  bool post (std::string payload);
+
+  /* Waits until nothing is queued or in progress, at most `timeout_ms` or until
+   * cancel_wait(); true when idle. */
+  bool wait_idle (long timeout_ms);
+  void cancel_wait ();
+  void resume_wait ();
+
+  uint64_t posted () const;     /* answered 2xx */
+  uint64_t failed () const;     /* given up after every attempt */
+  uint64_t dropped () const;    /* refused (queue full) or abandoned at stop */
+  uint64_t pending () const;    /* queued or in progress */
+
+  /* Why `url` cannot be posted to ("" when it can). */
+  static std::string url_problem (const std::string & url);
+  /* Why `header` is not a "Name: value" header line ("" when it is). */
+  static std::string header_problem (const std::string & header);
+
+private:
+  void run ();
+  /* One POST; "" on a 2xx answer, else why not. */
+  std::string attempt (const std::string & payload);
+
+  WebhookOptions options_;
+  std::function<void (const std::string &)> on_failure_;
+  mutable std::mutex mutex_;
+  std::condition_variable work_, idle_;
+  std::deque<std::string> queue_;
+  bool busy_ = false, cancelled_ = false, in_outage_ = false;
+  std::atomic<bool> stopping_ {false}; /* also read by libcurl's progress callback */
+  uint64_t posted_ = 0, failed_ = 0, dropped_ = 0;
+  std::thread worker_;
+};
+
+}  // namespace prn
