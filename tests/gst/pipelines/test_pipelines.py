@@ -2,11 +2,12 @@
 """The pipelines of pipelines/ run with the real gst-launch-1.0 and their
 output is checked: the fixture web with three planted defects is scored, the
 overlay PNG and the JSON-lines detections are read back, the detections are
-published to a real MQTT broker (mosquitto), and gst-inspect-1.0 documents every
+published to a real MQTT broker (mosquitto) and POSTed to an HTTP server, and gst-inspect-1.0 documents every
 property of prnanomaly.
 
 Environment: PRN_PIPELINES_DIR, PRN_TEST_BUNDLE, PRN_TEST_WEB, and an isolated
 GStreamer registry (see tests/gst/meson.build)."""
+import http.server
 import json
 import os
 import re
@@ -16,6 +17,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -139,6 +141,43 @@ class Pipelines(unittest.TestCase):
                       r"dropped=\(guint64\)(\d+), waiting=\(guint64\)(\d+)", p.stdout)
         self.assertIsNotNone(m, p.stdout[-3000:])
         self.assertEqual([int(g) for g in m.groups()], [len(PLANTED), len(PLANTED), 0, 0])
+
+    def test_webhook_pipeline_posts_every_region(self):
+        """pipelines/webhook.sh against an HTTP server in this process: one JSON POST per
+        planted defect, with the header asked for."""
+        bodies, headers = [], []
+
+        class Hook(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length", "0"))
+                bodies.append(json.loads(self.rfile.read(n)))
+                headers.append(self.headers.get("Authorization"))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            env = dict(os.environ, PRN_WEBHOOK_HEADER="Authorization: Bearer t0k")
+            p = subprocess.run([os.path.join(PIPELINES, "webhook.sh"), BUNDLE,
+                                f"http://127.0.0.1:{server.server_address[1]}/hook",
+                                f"filesrc location={WEB} ! pngdec ! videoconvert ! video/x-raw,format=GRAY8"],
+                               capture_output=True, text=True, timeout=600, env=env)
+            self.assertEqual(p.returncode, 0, p.stderr[-3000:])
+        finally:
+            server.shutdown()
+            server.server_close()
+        self.assertRegex(p.stdout, r"prnwebhook, posted=\(guint64\)3, failed=\(guint64\)0, dropped=\(guint64\)0")
+        self.assertEqual([b["kind"] for b in bodies], ["region"] * len(PLANTED))
+        for planted in PLANTED:
+            boxes = [(b["x"], b["row_offset"], b["width"], b["height"]) for b in bodies]
+            self.assertGreaterEqual(max(iou(planted, b) for b in boxes), 0.5, f"planted {planted} not in {boxes}")
+        self.assertEqual(headers, ["Bearer t0k"] * len(PLANTED))
 
     def test_gst_inspect_documents_every_property_and_an_example(self):
         p = subprocess.run(["gst-inspect-1.0", "prnanomaly"], capture_output=True, text=True, timeout=120)
