@@ -27,10 +27,13 @@
  * "prnmqtt" with the counts (`published`, `delivered`, `dropped`, `waiting`; seen
  * with `gst-launch-1.0 -m`). A flush or a stop ends the wait at once.
  *
- * `published`, `delivered` and `dropped` count the messages handed to the client,
- * those acknowledged (or written, QoS 0) and those lost; `connected` says whether
- * the client is connected now. Applications read them as properties (they send
- * no notify signals).
+ * `published` counts the messages handed to the client, `delivered` those
+ * acknowledged (or written, QoS 0), `dropped` those lost: refused ones (QoS 0
+ * while the broker is away, any beyond `max-queued`; never published) and QoS 0
+ * ones a dropped connection took away (published), so published + refused =
+ * delivered + dropped + waiting. `connected` says whether the client is
+ * connected now. Applications read them as properties (they send no notify
+ * signals); the counts of a run stay readable after it stops.
  *
  * ## Example pipeline
  * |[
@@ -76,7 +79,8 @@ struct _GstPrnMqtt {
 
   MqttSettings *settings;       /* under the object lock; from _init to finalize */
   MqttState *state;             /* the pointer under the object lock; from start() to stop() */
-  guint64 dropped;              /* under the object lock */
+  guint64 refused;              /* under the object lock: publish() said no */
+  prn::MqttClient::Counts last; /* under the object lock: the counts at the last stop() */
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -107,18 +111,19 @@ gst_prn_mqtt_get_property (GObject * object, guint prop_id, GValue * value, GPar
 
   GST_OBJECT_LOCK (self);
   const MqttState *st = self->state;
+  const prn::MqttClient::Counts c = st != nullptr ? st->client.counts () : self->last;
   switch (prop_id) {
     case PROP_CONNECTED:
       g_value_set_boolean (value, st != nullptr && st->client.connected ());
       break;
     case PROP_PUBLISHED:
-      g_value_set_uint64 (value, st != nullptr ? st->client.published () : 0);
+      g_value_set_uint64 (value, c.published);
       break;
     case PROP_DELIVERED:
-      g_value_set_uint64 (value, st != nullptr ? st->client.delivered () : 0);
+      g_value_set_uint64 (value, c.delivered);
       break;
     case PROP_DROPPED:
-      g_value_set_uint64 (value, self->dropped + (st != nullptr ? st->client.lost () : 0));
+      g_value_set_uint64 (value, self->refused + c.lost);
       break;
     default:
       if (!get_prop (*self->settings, prop_id, value))
@@ -135,7 +140,8 @@ gst_prn_mqtt_start (GstBaseTransform * trans)
 
   GST_OBJECT_LOCK (self);
   const MqttSettings s = *self->settings;
-  self->dropped = 0;
+  self->refused = 0;
+  self->last = {};
   GST_OBJECT_UNLOCK (self);
 
   prn::MqttOptions o;
@@ -188,6 +194,8 @@ gst_prn_mqtt_stop (GstBaseTransform * trans)
   GST_OBJECT_LOCK (self);
   MqttState *state = self->state;
   self->state = nullptr;
+  if (state != nullptr)
+    self->last = state->client.counts ();  /* the counters stay readable after stop */
   GST_OBJECT_UNLOCK (self);
   delete state;                 /* disconnects; waits for libmosquitto's thread */
   return TRUE;
@@ -218,7 +226,7 @@ gst_prn_mqtt_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
       continue;
     }
     GST_OBJECT_LOCK (self);
-    self->dropped++;
+    self->refused++;
     GST_OBJECT_UNLOCK (self);
     if (!st->in_outage) {
       st->in_outage = true;
@@ -238,30 +246,33 @@ gst_prn_mqtt_sink_event (GstBaseTransform * trans, GstEvent * event)
   GstPrnMqtt *self = GST_PRN_MQTT (trans);
   MqttState *st = self->state;
 
-  if (st != nullptr && GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START)
-    st->client.cancel_wait ();
-  else if (st != nullptr && GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP)
-    st->client.resume_wait ();
-  else if (st != nullptr && GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+  if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START || GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP) {
+    /* Not serialized: from another thread than the stream's, so under the lock. */
+    GST_OBJECT_LOCK (self);
+    if (self->state != nullptr && GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START)
+      self->state->client.cancel_wait ();
+    else if (self->state != nullptr)
+      self->state->client.resume_wait ();
+    GST_OBJECT_UNLOCK (self);
+  } else if (st != nullptr && GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
     GST_OBJECT_LOCK (self);
     const guint timeout_ms = self->settings->flush_timeout;
     GST_OBJECT_UNLOCK (self);
     const bool all = st->client.wait_delivered (std::chrono::milliseconds (timeout_ms));
-    const guint64 published = st->client.published (), delivered = st->client.delivered ();
     GST_OBJECT_LOCK (self);
-    const guint64 dropped = self->dropped + st->client.lost ();
+    const prn::MqttClient::Counts c = st->client.counts ();
+    const guint64 dropped = self->refused + c.lost;
     GST_OBJECT_UNLOCK (self);
-    const guint64 waiting = published - delivered - st->client.lost ();
-    if (!all && waiting > 0) {
+    if (!all && c.in_flight > 0) {
       GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
-          ("%" G_GUINT64_FORMAT " MQTT messages were not delivered to %s within %u ms.", waiting,
-              st->client.where ().c_str (), timeout_ms),
+          ("%" G_GUINT64_FORMAT " MQTT messages were not delivered to %s within %u ms.",
+              c.in_flight, st->client.where ().c_str (), timeout_ms),
           ("connected: %s", st->client.connected () ? "yes" : "no"));
     }
     gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self),
-            gst_structure_new ("prnmqtt", "published", G_TYPE_UINT64, published, "delivered",
-                G_TYPE_UINT64, delivered, "dropped", G_TYPE_UINT64, dropped, "waiting",
-                G_TYPE_UINT64, waiting, NULL)));
+            gst_structure_new ("prnmqtt", "published", G_TYPE_UINT64, c.published, "delivered",
+                G_TYPE_UINT64, c.delivered, "dropped", G_TYPE_UINT64, dropped, "waiting",
+                G_TYPE_UINT64, c.in_flight, NULL)));
   }
   return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
 }
@@ -325,7 +336,8 @@ gst_prn_mqtt_init (GstPrnMqtt * self)
 {
   self->settings = new MqttSettings ();
   self->state = nullptr;
-  self->dropped = 0;
+  self->refused = 0;
+  self->last = {};
 
   gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), TRUE);
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);

@@ -24,8 +24,10 @@
  *
  * At EOS the element waits up to `flush-timeout` ms until the queue is sent, and
  * posts an element message "prnwebhook" with `posted`, `failed`, `dropped` and
- * `waiting` (`gst-launch-1.0 -m` prints it). A flush or a stop ends the wait; a
- * stop aborts the request in progress and counts what is still queued as dropped.
+ * `waiting` (`gst-launch-1.0 -m` prints it), with a warning when some are still
+ * waiting. A flush or a stop ends the wait; a stop aborts the request in progress
+ * (within about a second: libcurl checks between its progress reports) and counts
+ * what is still queued as dropped. The counts of a run stay readable after it stops.
  *
  * ## Example pipeline
  * |[
@@ -57,6 +59,7 @@ struct _GstPrnWebhook {
 
   WebhookSettings *settings;    /* under the object lock; from _init to finalize */
   prn::WebhookSender *sender;   /* the pointer under the object lock; from start() to stop() */
+  prn::WebhookSender::Counts last; /* under the object lock: the counts at the last stop() */
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -87,16 +90,16 @@ gst_prn_webhook_get_property (GObject * object, guint prop_id, GValue * value,
   GstPrnWebhook *self = GST_PRN_WEBHOOK (object);
 
   GST_OBJECT_LOCK (self);
-  const prn::WebhookSender *s = self->sender;
+  const prn::WebhookSender::Counts c = self->sender != nullptr ? self->sender->counts () : self->last;
   switch (prop_id) {
     case PROP_POSTED:
-      g_value_set_uint64 (value, s != nullptr ? s->posted () : 0);
+      g_value_set_uint64 (value, c.posted);
       break;
     case PROP_FAILED:
-      g_value_set_uint64 (value, s != nullptr ? s->failed () : 0);
+      g_value_set_uint64 (value, c.failed);
       break;
     case PROP_DROPPED:
-      g_value_set_uint64 (value, s != nullptr ? s->dropped () : 0);
+      g_value_set_uint64 (value, c.dropped);
       break;
     default:
       if (!get_prop (*self->settings, prop_id, value))
@@ -150,6 +153,7 @@ gst_prn_webhook_start (GstBaseTransform * trans)
   GST_INFO_OBJECT (self, "posting to %s", o.url.c_str ());
   GST_OBJECT_LOCK (self);
   self->sender = sender;
+  self->last = {};
   GST_OBJECT_UNLOCK (self);
   return TRUE;
 }
@@ -161,9 +165,15 @@ gst_prn_webhook_stop (GstBaseTransform * trans)
 
   GST_OBJECT_LOCK (self);
   prn::WebhookSender *sender = self->sender;
+  GST_OBJECT_UNLOCK (self);
+  if (sender == nullptr)
+    return TRUE;
+  sender->stop ();              /* aborts the request in progress, joins the worker */
+  GST_OBJECT_LOCK (self);
+  self->last = sender->counts (); /* final (the queue counted as dropped): readable after stop */
   self->sender = nullptr;
   GST_OBJECT_UNLOCK (self);
-  delete sender;                /* aborts the request in progress, joins the worker */
+  delete sender;
   return TRUE;
 }
 
@@ -196,19 +206,29 @@ gst_prn_webhook_sink_event (GstBaseTransform * trans, GstEvent * event)
   GstPrnWebhook *self = GST_PRN_WEBHOOK (trans);
   prn::WebhookSender *sender = self->sender;
 
-  if (sender != nullptr && GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START)
-    sender->cancel_wait ();
-  else if (sender != nullptr && GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP)
-    sender->resume_wait ();
-  else if (sender != nullptr && GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+  if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START || GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP) {
+    /* Not serialized: from another thread than the stream's, so under the lock. */
+    GST_OBJECT_LOCK (self);
+    if (self->sender != nullptr && GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START)
+      self->sender->cancel_wait ();
+    else if (self->sender != nullptr)
+      self->sender->resume_wait ();
+    GST_OBJECT_UNLOCK (self);
+  } else if (sender != nullptr && GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
     GST_OBJECT_LOCK (self);
     const guint timeout_ms = self->settings->flush_timeout;
     GST_OBJECT_UNLOCK (self);
     sender->wait_idle (timeout_ms);
+    const prn::WebhookSender::Counts c = sender->counts ();
+    if (c.pending > 0) {
+      GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+          ("%" G_GUINT64_FORMAT " detections were not sent within %u ms.", c.pending, timeout_ms),
+          ("still queued or in progress at EOS"));
+    }
     gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self),
-            gst_structure_new ("prnwebhook", "posted", G_TYPE_UINT64, sender->posted (), "failed",
-                G_TYPE_UINT64, sender->failed (), "dropped", G_TYPE_UINT64, sender->dropped (),
-                "waiting", G_TYPE_UINT64, sender->pending (), NULL)));
+            gst_structure_new ("prnwebhook", "posted", G_TYPE_UINT64, c.posted, "failed",
+                G_TYPE_UINT64, c.failed, "dropped", G_TYPE_UINT64, c.dropped, "waiting",
+                G_TYPE_UINT64, c.pending, NULL)));
   }
   return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
 }
@@ -273,6 +293,7 @@ gst_prn_webhook_init (GstPrnWebhook * self)
 {
   self->settings = new WebhookSettings ();
   self->sender = nullptr;
+  self->last = {};
 
   gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), TRUE);
   gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);

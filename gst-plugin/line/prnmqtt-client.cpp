@@ -88,6 +88,7 @@ MqttClient::where () const
 std::string
 MqttClient::publish (const std::string & topic, const std::string & payload, int qos, bool retain)
 {
+  uint64_t disconnects_before;
   {
     std::lock_guard<std::mutex> lock (mutex_);
     /* QoS 0 only over a connection (libmosquitto would queue it while connecting
@@ -97,6 +98,7 @@ MqttClient::publish (const std::string & topic, const std::string & payload, int
     if (in_flight_locked () >= options_.max_in_flight)
       return std::to_string (in_flight_locked ()) + " messages wait for the broker already";
     published_++;
+    disconnects_before = disconnects_;
   }
   int mid = 0;
   const int rc = mosquitto_publish (mosq_, &mid, topic.c_str (),
@@ -104,8 +106,14 @@ MqttClient::publish (const std::string & topic, const std::string & payload, int
   std::lock_guard<std::mutex> lock (mutex_);
   /* QoS 1/2 are queued while disconnected (NO_CONN is then only informative). */
   if (rc == MOSQ_ERR_SUCCESS || (rc == MOSQ_ERR_NO_CONN && qos > 0)) {
-    if (early_.erase (mid) == 0)
-      in_flight_[mid] = qos;
+    if (early_.erase (mid) > 0)
+      return "";                /* already written or acknowledged */
+    if (qos == 0 && disconnects_ != disconnects_before) {
+      lost_++;                  /* the disconnection's cleanup may have taken it */
+      maybe_lost_.insert (mid);
+      return "";
+    }
+    in_flight_[mid] = qos;
     return "";
   }
   published_--;
@@ -137,32 +145,18 @@ MqttClient::resume_wait ()
   cancelled_ = false;
 }
 
+MqttClient::Counts
+MqttClient::counts () const
+{
+  std::lock_guard<std::mutex> lock (mutex_);
+  return {published_, delivered_, lost_, in_flight_locked ()};
+}
+
 bool
 MqttClient::connected () const
 {
   std::lock_guard<std::mutex> lock (mutex_);
   return connected_;
-}
-
-uint64_t
-MqttClient::published () const
-{
-  std::lock_guard<std::mutex> lock (mutex_);
-  return published_;
-}
-
-uint64_t
-MqttClient::delivered () const
-{
-  std::lock_guard<std::mutex> lock (mutex_);
-  return delivered_;
-}
-
-uint64_t
-MqttClient::lost () const
-{
-  std::lock_guard<std::mutex> lock (mutex_);
-  return lost_;
 }
 
 std::string
@@ -196,6 +190,8 @@ MqttClient::on_disconnect (struct mosquitto *, void *self, int)
   {
     std::lock_guard<std::mutex> lock (c->mutex_);
     c->connected_ = false;
+    c->disconnects_++;
+    c->maybe_lost_.clear ();    /* from an earlier disconnection: gone for good */
     for (auto it = c->in_flight_.begin (); it != c->in_flight_.end ();) {
       if (it->second == 0) {
         c->lost_++;
@@ -215,7 +211,9 @@ MqttClient::on_publish (struct mosquitto *, void *self, int mid)
   {
     std::lock_guard<std::mutex> lock (c->mutex_);
     c->delivered_++;
-    if (c->in_flight_.erase (mid) == 0)
+    if (c->maybe_lost_.erase (mid) > 0)
+      c->lost_--;               /* written after all */
+    else if (c->in_flight_.erase (mid) == 0)
       c->early_.insert (mid);   /* before mosquitto_publish returned the id */
   }
   c->cond_.notify_all ();

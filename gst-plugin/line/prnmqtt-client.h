@@ -58,10 +58,14 @@ public:
   void cancel_wait ();
   void resume_wait ();
 
+  struct Counts {
+    uint64_t published = 0;     /* handed over by publish() */
+    uint64_t delivered = 0;     /* acknowledged (QoS 1/2) or written (QoS 0) */
+    uint64_t lost = 0;          /* QoS 0 messages a dropped connection took away */
+    uint64_t in_flight = 0;     /* published - delivered - lost */
+  };
+  Counts counts () const;       /* all four at one instant */
   bool connected () const;
-  uint64_t published () const;  /* handed over by publish() */
-  uint64_t delivered () const;  /* acknowledged (QoS 1/2) or written (QoS 0) */
-  uint64_t lost () const;       /* QoS 0 messages a dropped connection took away */
   std::string where () const;   /* "host:port" */
 
   /* Why `topic` cannot be published to ("" when it can): empty, wildcards (+, #),
@@ -81,9 +85,12 @@ private:
   mutable std::mutex mutex_;
   std::condition_variable cond_;
   bool connected_ = false, cancelled_ = false;
-  uint64_t published_ = 0, delivered_ = 0, lost_ = 0;
+  uint64_t published_ = 0, delivered_ = 0, lost_ = 0, disconnects_ = 0;
   std::unordered_map<int, int> in_flight_;      /* message id -> QoS */
   std::set<int> early_;
+  /* QoS 0 ids a disconnection may have discarded while publish() ran: counted as
+   * lost, unless libmosquitto reports them written after all. */
+  std::set<int> maybe_lost_;
 };
 
 }  // namespace prn

@@ -53,20 +53,22 @@ install_properties (GObjectClass * klass)
   g_object_class_install_property (klass, PROP_MAX_QUEUED,
       g_param_spec_uint ("max-queued", "Max queued", "Messages waiting for the broker at most "
           "(sent, not yet acknowledged, or queued while it is away); beyond, messages are "
-          "dropped and counted: bounds the memory of a long outage", 1, G_MAXINT,
+          "dropped and counted: bounds the memory of a long outage (MQTT numbers at most 65535 "
+          "messages in flight)", 1, 65535,
           DEFAULT_PROP_MAX_QUEUED, ready));
   g_object_class_install_property (klass, PROP_CONNECTED,
       g_param_spec_boolean ("connected", "Connected", "Whether the client is connected to the "
           "broker now", FALSE, read_only));
   g_object_class_install_property (klass, PROP_PUBLISHED,
       g_param_spec_uint64 ("published", "Published", "Messages handed to the MQTT client since "
-          "start", 0, G_MAXUINT64, 0, read_only));
+          "start (kept after stop)", 0, G_MAXUINT64, 0, read_only));
   g_object_class_install_property (klass, PROP_DELIVERED,
       g_param_spec_uint64 ("delivered", "Delivered", "Messages acknowledged by the broker "
           "(QoS 1/2) or written to it (QoS 0) since start", 0, G_MAXUINT64, 0, read_only));
   g_object_class_install_property (klass, PROP_DROPPED,
-      g_param_spec_uint64 ("dropped", "Dropped", "Messages lost since start: QoS 0 ones while "
-          "the broker is away, any beyond max-queued", 0, G_MAXUINT64, 0, read_only));
+      g_param_spec_uint64 ("dropped", "Dropped", "Messages lost since start: refused (QoS 0 "
+          "while the broker is away, any beyond max-queued; not in published) and QoS 0 ones a "
+          "dropped connection took away (in published)", 0, G_MAXUINT64, 0, read_only));
 }
 
 bool

@@ -62,6 +62,12 @@ WebhookSender::WebhookSender (const WebhookOptions & options,
 
 WebhookSender::~WebhookSender ()
 {
+  stop ();
+}
+
+void
+WebhookSender::stop ()
+{
   {
     std::lock_guard<std::mutex> lock (mutex_);
     stopping_ = true;
@@ -69,7 +75,8 @@ WebhookSender::~WebhookSender ()
   }
   work_.notify_all ();
   idle_.notify_all ();
-  worker_.join ();
+  if (worker_.joinable ())
+    worker_.join ();
 }
 
 bool
@@ -114,58 +121,22 @@ WebhookSender::resume_wait ()
   cancelled_ = stopping_;
 }
 
-uint64_t
-WebhookSender::posted () const
+WebhookSender::Counts
+WebhookSender::counts () const
 {
   std::lock_guard<std::mutex> lock (mutex_);
-  return posted_;
-}
-
-uint64_t
-WebhookSender::failed () const
-{
-  std::lock_guard<std::mutex> lock (mutex_);
-  return failed_;
-}
-
-uint64_t
-WebhookSender::dropped () const
-{
-  std::lock_guard<std::mutex> lock (mutex_);
-  return dropped_;
-}
-
-uint64_t
-WebhookSender::pending () const
-{
-  std::lock_guard<std::mutex> lock (mutex_);
-  return queue_.size () + (busy_ ? 1 : 0);
+  return {posted_, failed_, dropped_, queue_.size () + (busy_ ? 1u : 0u)};
 }
 
 std::string
-WebhookSender::attempt (const std::string & payload)
+WebhookSender::attempt (void *handle, const std::string & payload)
 {
-  CURL *curl = curl_easy_init ();
-  if (curl == nullptr)
-    return "libcurl could not make a request";
-  struct curl_slist *headers = curl_slist_append (nullptr, "Content-Type: application/json");
-  for (const std::string &h : options_.headers)
-    headers = curl_slist_append (headers, h.c_str ());
-  curl_easy_setopt (curl, CURLOPT_URL, options_.url.c_str ());
-  curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
+  CURL *curl = static_cast<CURL *> (handle);
   curl_easy_setopt (curl, CURLOPT_POSTFIELDS, payload.data ());
   curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t> (payload.size ()));
-  curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, options_.timeout_ms);
-  curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, discard_body);
-  curl_easy_setopt (curl, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt (curl, CURLOPT_XFERINFOFUNCTION, abort_when_stopping);
-  curl_easy_setopt (curl, CURLOPT_XFERINFODATA, &stopping_);
   const CURLcode rc = curl_easy_perform (curl);
   long status = 0;
   curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &status);
-  curl_slist_free_all (headers);
-  curl_easy_cleanup (curl);
   if (rc != CURLE_OK)
     return curl_easy_strerror (rc);
   if (status < 200 || status >= 300)
@@ -176,6 +147,22 @@ WebhookSender::attempt (const std::string & payload)
 void
 WebhookSender::run ()
 {
+  /* One handle for the worker's life: libcurl keeps its connection alive
+   * between requests (no new TCP/TLS handshake per object). */
+  CURL *curl = curl_easy_init ();
+  struct curl_slist *headers = curl_slist_append (nullptr, "Content-Type: application/json");
+  for (const std::string &h : options_.headers)
+    headers = curl_slist_append (headers, h.c_str ());
+  if (curl != nullptr) {
+    curl_easy_setopt (curl, CURLOPT_URL, options_.url.c_str ());
+    curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, options_.timeout_ms);
+    curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, discard_body);
+    curl_easy_setopt (curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt (curl, CURLOPT_XFERINFOFUNCTION, abort_when_stopping);
+    curl_easy_setopt (curl, CURLOPT_XFERINFODATA, &stopping_);
+  }
   std::unique_lock<std::mutex> lock (mutex_);
   for (;;) {
     work_.wait (lock, [this] { return stopping_ || !queue_.empty (); });
@@ -192,12 +179,11 @@ WebhookSender::run ()
       if (i > 0 && work_.wait_for (lock, std::chrono::milliseconds (200 * i), [this] { return stopping_.load (); }))
         break;
       lock.unlock ();
-      why = attempt (payload);
+      why = curl != nullptr ? attempt (curl, payload) : "libcurl could not make a request";
       lock.lock ();
       if (why.empty ())
         break;
     }
-    busy_ = false;
     if (why.empty ()) {
       posted_++;
       in_outage_ = false;
@@ -206,15 +192,21 @@ WebhookSender::run ()
     } else {
       failed_++;
       if (!in_outage_) {
+        /* Still busy: an EOS waiting for the queue reports after this warning. */
         in_outage_ = true;
         lock.unlock ();
         on_failure_ (why);
         lock.lock ();
       }
     }
+    busy_ = false;
     idle_.notify_all ();
   }
   idle_.notify_all ();
+  lock.unlock ();
+  curl_slist_free_all (headers);
+  if (curl != nullptr)
+    curl_easy_cleanup (curl);
 }
 
 }  // namespace prn

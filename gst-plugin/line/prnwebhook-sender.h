@@ -45,10 +45,16 @@ public:
   void cancel_wait ();
   void resume_wait ();
 
-  uint64_t posted () const;     /* answered 2xx */
-  uint64_t failed () const;     /* given up after every attempt */
-  uint64_t dropped () const;    /* refused (queue full) or abandoned at stop */
-  uint64_t pending () const;    /* queued or in progress */
+  struct Counts {
+    uint64_t posted = 0;        /* answered 2xx */
+    uint64_t failed = 0;        /* given up after every attempt */
+    uint64_t dropped = 0;       /* refused (queue full) or abandoned at stop */
+    uint64_t pending = 0;       /* queued or in progress */
+  };
+  Counts counts () const;       /* all four at one instant */
+
+  /* Stops the worker now (as the destructor does), so that counts() are final. */
+  void stop ();
 
   /* Why `url` cannot be posted to ("" when it can). */
   static std::string url_problem (const std::string & url);
@@ -57,8 +63,9 @@ public:
 
 private:
   void run ();
-  /* One POST; "" on a 2xx answer, else why not. */
-  std::string attempt (const std::string & payload);
+  /* One POST on the worker's connection `curl` (kept alive between requests);
+   * "" on a 2xx answer, else why not. */
+  std::string attempt (void *curl, const std::string & payload);
 
   WebhookOptions options_;
   std::function<void (const std::string &)> on_failure_;

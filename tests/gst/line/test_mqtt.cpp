@@ -274,6 +274,8 @@ TEST_F (Mqtt, PublishesOneMessagePerRegionAsPrnjsonlinesWritesIt)
   EXPECT_EQ (count_field (counts, "waiting"), 0u);
   gst_message_unref (counts);
   EXPECT_EQ (count_warnings (bus.bus), 0);
+  ASSERT_EQ (gst_element_set_state (h->element, GST_STATE_READY), GST_STATE_CHANGE_SUCCESS);
+  EXPECT_EQ (u64_property (h->element, "delivered"), 2u) << "the counts stay readable after stop";
 
   const auto messages = sub.wait_for (2);
   ASSERT_EQ (messages.size (), 2u);

@@ -172,7 +172,8 @@ class Pipelines(unittest.TestCase):
         finally:
             server.shutdown()
             server.server_close()
-        self.assertRegex(p.stdout, r"prnwebhook, posted=\(guint64\)3, failed=\(guint64\)0, dropped=\(guint64\)0")
+        self.assertRegex(p.stdout, rf"prnwebhook, posted=\(guint64\){len(PLANTED)}, failed=\(guint64\)0, "
+                                   r"dropped=\(guint64\)0")
         self.assertEqual([b["kind"] for b in bodies], ["region"] * len(PLANTED))
         for planted in PLANTED:
             boxes = [(b["x"], b["row_offset"], b["width"], b["height"]) for b in bodies]
