@@ -258,12 +258,12 @@ gst_prn_mqtt_sink_event (GstBaseTransform * trans, GstEvent * event)
     GST_OBJECT_LOCK (self);
     const guint timeout_ms = self->settings->flush_timeout;
     GST_OBJECT_UNLOCK (self);
-    const bool all = st->client.wait_delivered (std::chrono::milliseconds (timeout_ms));
+    st->client.wait_delivered (std::chrono::milliseconds (timeout_ms));
     GST_OBJECT_LOCK (self);
     const prn::MqttClient::Counts c = st->client.counts ();
     const guint64 dropped = self->refused + c.lost;
     GST_OBJECT_UNLOCK (self);
-    if (!all && c.in_flight > 0) {
+    if (c.in_flight > 0) {
       GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
           ("%" G_GUINT64_FORMAT " MQTT messages were not delivered to %s within %u ms.",
               c.in_flight, st->client.where ().c_str (), timeout_ms),

@@ -130,10 +130,12 @@ gst_prn_webhook_start (GstBaseTransform * trans)
   o.timeout_ms = s.timeout;
   o.retries = static_cast<int> (s.retries);
   o.max_queued = s.max_queued;
-  const std::string problem = !prn::WebhookSender::url_problem (o.url).empty ()
-      ? "property location: " + prn::WebhookSender::url_problem (o.url)
-      : s.header && !prn::WebhookSender::header_problem (*s.header).empty ()
-      ? "property header: " + prn::WebhookSender::header_problem (*s.header) : "";
+  /* The sender checks these too; here they are named by their property. */
+  std::string problem = prn::WebhookSender::url_problem (o.url);
+  if (!problem.empty ())
+    problem = "property location: " + problem;
+  else if (s.header && !(problem = prn::WebhookSender::header_problem (*s.header)).empty ())
+    problem = "property header: " + problem;
   if (!problem.empty ()) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Invalid webhook settings."), ("%s",
             problem.c_str ()));

@@ -120,12 +120,11 @@ MqttClient::publish (const std::string & topic, const std::string & payload, int
   return mosq_error (rc);
 }
 
-bool
+void
 MqttClient::wait_delivered (std::chrono::milliseconds timeout)
 {
   std::unique_lock<std::mutex> lock (mutex_);
   cond_.wait_for (lock, timeout, [this] { return in_flight_locked () == 0 || cancelled_; });
-  return in_flight_locked () == 0;
 }
 
 void

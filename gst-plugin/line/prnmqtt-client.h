@@ -50,9 +50,9 @@ public:
       bool retain);
 
   /* Waits until no message is in flight (QoS 0: written to the socket; QoS 1/2:
-   * acknowledged by the broker), at most `timeout` or until cancel_wait(); true
-   * when none is. */
-  bool wait_delivered (std::chrono::milliseconds timeout);
+   * acknowledged by the broker), at most `timeout` or until cancel_wait();
+   * counts () says what is left. */
+  void wait_delivered (std::chrono::milliseconds timeout);
   /* Makes a wait_delivered in another thread return now, and later ones until
    * resume_wait(). */
   void cancel_wait ();

@@ -94,14 +94,13 @@ WebhookSender::post (std::string payload)
   return true;
 }
 
-bool
+void
 WebhookSender::wait_idle (long timeout_ms)
 {
   std::unique_lock<std::mutex> lock (mutex_);
   idle_.wait_for (lock, std::chrono::milliseconds (timeout_ms), [this] {
     return (queue_.empty () && !busy_) || cancelled_;
   });
-  return queue_.empty () && !busy_;
 }
 
 void

@@ -40,8 +40,8 @@ public:
   bool post (std::string payload);
 
   /* Waits until nothing is queued or in progress, at most `timeout_ms` or until
-   * cancel_wait(); true when idle. */
-  bool wait_idle (long timeout_ms);
+   * cancel_wait(); counts () says what is left. */
+  void wait_idle (long timeout_ms);
   void cancel_wait ();
   void resume_wait ();
 
