@@ -49,7 +49,7 @@ WebhookSender::header_problem (const std::string & header)
 
 WebhookSender::WebhookSender (const WebhookOptions & options,
     std::function<void (const std::string &)> on_failure)
-    : options_ (options), on_failure_ (std::move (on_failure))
+    : options_ (options), on_failure_ (std::move (on_failure)), queue_ (options.max_queued)
 {
   std::string problem = url_problem (options_.url);
   for (const std::string &h : options_.headers)
@@ -68,13 +68,7 @@ WebhookSender::~WebhookSender ()
 void
 WebhookSender::stop ()
 {
-  {
-    std::lock_guard<std::mutex> lock (mutex_);
-    stopping_ = true;
-    cancelled_ = true;
-  }
-  work_.notify_all ();
-  idle_.notify_all ();
+  queue_.stop ();
   if (worker_.joinable ())
     worker_.join ();
 }
@@ -82,49 +76,32 @@ WebhookSender::stop ()
 bool
 WebhookSender::post (std::string payload)
 {
-  {
-    std::lock_guard<std::mutex> lock (mutex_);
-    if (queue_.size () >= options_.max_queued) {
-      dropped_++;
-      return false;
-    }
-    queue_.push_back (std::move (payload));
-  }
-  work_.notify_one ();
-  return true;
+  return queue_.push (std::move (payload));
 }
 
 void
 WebhookSender::wait_idle (long timeout_ms)
 {
-  std::unique_lock<std::mutex> lock (mutex_);
-  idle_.wait_for (lock, std::chrono::milliseconds (timeout_ms), [this] {
-    return (queue_.empty () && !busy_) || cancelled_;
-  });
+  queue_.wait_idle (timeout_ms);
 }
 
 void
 WebhookSender::cancel_wait ()
 {
-  {
-    std::lock_guard<std::mutex> lock (mutex_);
-    cancelled_ = true;
-  }
-  idle_.notify_all ();
+  queue_.cancel_wait ();
 }
 
 void
 WebhookSender::resume_wait ()
 {
-  std::lock_guard<std::mutex> lock (mutex_);
-  cancelled_ = stopping_;
+  queue_.resume_wait ();
 }
 
 WebhookSender::Counts
 WebhookSender::counts () const
 {
-  std::lock_guard<std::mutex> lock (mutex_);
-  return {posted_, failed_, dropped_, queue_.size () + (busy_ ? 1u : 0u)};
+  const JobCounts c = queue_.counts ();
+  return {c.done, c.failed, c.dropped, c.pending};
 }
 
 std::string
@@ -160,49 +137,27 @@ WebhookSender::run ()
     curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, discard_body);
     curl_easy_setopt (curl, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt (curl, CURLOPT_XFERINFOFUNCTION, abort_when_stopping);
-    curl_easy_setopt (curl, CURLOPT_XFERINFODATA, &stopping_);
+    curl_easy_setopt (curl, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool> *> (&queue_.stopping ()));
   }
-  std::unique_lock<std::mutex> lock (mutex_);
-  for (;;) {
-    work_.wait (lock, [this] { return stopping_ || !queue_.empty (); });
-    if (stopping_) {
-      dropped_ += queue_.size ();
-      queue_.clear ();
-      break;
-    }
-    std::string payload = std::move (queue_.front ());
-    queue_.pop_front ();
-    busy_ = true;
+  while (std::optional<std::string> payload = queue_.take ()) {
     std::string why;
-    for (int i = 0; i <= options_.retries && !stopping_; i++) {
-      if (i > 0 && work_.wait_for (lock, std::chrono::milliseconds (200 * i), [this] { return stopping_.load (); }))
+    for (int i = 0; i <= options_.retries && !queue_.stopping (); i++) {
+      if (i > 0 && queue_.sleep_unless_stopping (std::chrono::milliseconds (200 * i)))
         break;
-      lock.unlock ();
-      why = curl != nullptr ? attempt (curl, payload) : "libcurl could not make a request";
-      lock.lock ();
+      why = curl != nullptr ? attempt (curl, *payload) : "libcurl could not make a request";
       if (why.empty ())
         break;
     }
     if (why.empty ()) {
-      posted_++;
-      in_outage_ = false;
-    } else if (stopping_) {
-      dropped_++;
+      queue_.finish (JobOutcome::DONE);
+    } else if (queue_.stopping ()) {
+      queue_.finish (JobOutcome::DROPPED);
     } else {
-      failed_++;
-      if (!in_outage_) {
-        /* Still busy: an EOS waiting for the queue reports after this warning. */
-        in_outage_ = true;
-        lock.unlock ();
-        on_failure_ (why);
-        lock.lock ();
-      }
+      if (queue_.failure_begins_outage ())
+        on_failure_ (why);      /* still pending: an EOS waiting for the queue reports after it */
+      queue_.finish (JobOutcome::FAILED);
     }
-    busy_ = false;
-    idle_.notify_all ();
   }
-  idle_.notify_all ();
-  lock.unlock ();
   curl_slist_free_all (headers);
   if (curl != nullptr)
     curl_easy_cleanup (curl);

@@ -3,15 +3,13 @@
  * accounts for every payload: queued = posted + failed + dropped + pending. */
 #pragma once
 
-#include <atomic>
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "prnjobqueue.h"
 
 namespace prn {
 
@@ -69,12 +67,7 @@ private:
 
   WebhookOptions options_;
   std::function<void (const std::string &)> on_failure_;
-  mutable std::mutex mutex_;
-  std::condition_variable work_, idle_;
-  std::deque<std::string> queue_;
-  bool busy_ = false, cancelled_ = false, in_outage_ = false;
-  std::atomic<bool> stopping_ {false}; /* also read by libcurl's progress callback */
-  uint64_t posted_ = 0, failed_ = 0, dropped_ = 0;
+  JobQueue<std::string> queue_; /* its stopping() flag is read by libcurl's progress callback */
   std::thread worker_;
 };
 
