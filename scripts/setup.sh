@@ -38,7 +38,7 @@ packages=(
   libopencv-dev libgtest-dev libgmock-dev
   gimp-data gimp-data-extras python3-skimage
   libaravis-0.8-0 aravis-tools
-  libmosquitto-dev mosquitto libcurl4-openssl-dev
+  libmosquitto-dev mosquitto libcurl4-openssl-dev libpng-dev
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -5,6 +5,7 @@
 #include "gstprnjsonlines.h"
 #include "gstprnoverlay.h"
 #include "gstprnreject.h"
+#include "gstprnsave.h"
 #ifdef HAVE_LIBCURL
 #include <curl/curl.h>
 
@@ -24,6 +25,7 @@ plugin_init (GstPlugin * plugin)
   ret |= GST_ELEMENT_REGISTER (prnoverlay, plugin);
   ret |= GST_ELEMENT_REGISTER (prnjsonlines, plugin);
   ret |= GST_ELEMENT_REGISTER (prnreject, plugin);
+  ret |= GST_ELEMENT_REGISTER (prnsave, plugin);
 #ifdef HAVE_MOSQUITTO
   /* Once per process, before any client exists (not thread safe); plugins are
    * loaded once and never unloaded, so there is no matching cleanup. */
@@ -44,5 +46,5 @@ plugin_init (GstPlugin * plugin)
 
 GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, prnline,
     "Line-camera anomaly companions: overlay of prnanomaly results, JSON lines, "
-    "reject actuator, MQTT publisher, webhook",
+    "reject actuator, MQTT publisher, webhook, frames saved to a folder",
     plugin_init, VERSION, PRN_GST_LICENSE, GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)

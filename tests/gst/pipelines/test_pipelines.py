@@ -2,7 +2,8 @@
 """The pipelines of pipelines/ run with the real gst-launch-1.0 and their
 output is checked: the fixture web with three planted defects is scored, the
 overlay PNG and the JSON-lines detections are read back, the detections are
-published to a real MQTT broker (mosquitto) and POSTed to an HTTP server, and gst-inspect-1.0 documents every
+published to a real MQTT broker (mosquitto) and POSTed to an HTTP server, the
+anomalous frame is saved to a folder, and gst-inspect-1.0 documents every
 property of prnanomaly.
 
 Environment: PRN_PIPELINES_DIR, PRN_TEST_BUNDLE, PRN_TEST_WEB, and an isolated
@@ -179,6 +180,32 @@ class Pipelines(unittest.TestCase):
             boxes = [(b["x"], b["row_offset"], b["width"], b["height"]) for b in bodies]
             self.assertGreaterEqual(max(iou(planted, b) for b in boxes), 0.5, f"planted {planted} not in {boxes}")
         self.assertEqual(headers, ["Bearer t0k"] * len(PLANTED))
+
+    def test_save_pipeline_writes_the_anomalous_frame_its_heatmap_and_results(self):
+        """pipelines/save.sh: the fixture web (one anomalous frame) saved as a grey PNG of
+        its size, a colour heatmap of its size and a JSON file with the planted defects."""
+        with tempfile.TemporaryDirectory() as out:
+            folder = os.path.join(out, "defects")
+            p = self.run_script("save.sh", BUNDLE, folder,
+                                f"filesrc location={WEB} ! pngdec ! videoconvert ! video/x-raw,format=GRAY8")
+            self.assertRegex(p.stdout, r"prnsave, saved=\(guint64\)1, failed=\(guint64\)0, dropped=\(guint64\)0")
+            names = sorted(os.listdir(folder))
+            self.assertEqual(len(names), 3, names)
+            heatmap, meta, image = (os.path.join(folder, n) for n in names)
+            self.assertTrue(heatmap.endswith("-heatmap.png") and meta.endswith(".json") and image.endswith(".png"))
+            self.assertIn(f"prnsave-file, image=(string){image}", p.stdout)
+            self.assertEqual(png_size(image), png_size(WEB))
+            self.assertEqual(png_colour_type(image), 0, "grey, as the frame")
+            self.assertEqual(png_size(heatmap), png_size(WEB))
+            self.assertEqual(png_colour_type(heatmap), 2, "RGB")
+            with open(meta) as f:
+                result = json.load(f)
+            self.assertTrue(result["anomalous"])
+            self.assertEqual(result["image"], os.path.basename(image))
+            boxes = [(r["x"], r["y"], r["width"], r["height"]) for r in result["regions"]]
+            self.assertEqual(len(boxes), len(PLANTED), boxes)
+            for planted in PLANTED:
+                self.assertGreaterEqual(max(iou(planted, b) for b in boxes), 0.5, f"planted {planted} not in {boxes}")
 
     def test_gst_inspect_documents_every_property_and_an_example(self):
         p = subprocess.run(["gst-inspect-1.0", "prnanomaly"], capture_output=True, text=True, timeout=120)

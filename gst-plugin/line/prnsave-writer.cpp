@@ -1,0 +1,234 @@
+#include "prnsave-writer.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <exception>
+#include <stdexcept>
+
+namespace prn {
+
+namespace {
+
+bool
+ends_with (const std::string & s, const std::string & suffix)
+{
+  return s.size () >= suffix.size () && s.compare (s.size () - suffix.size (), suffix.size (), suffix) == 0;
+}
+
+std::string
+errno_text (const char *what, const std::string & path)
+{
+  return std::string (what) + " " + path + ": " + std::strerror (errno);
+}
+
+/* Writes `data` to folder/name through a hidden temporary file, synced, then
+ * renamed: a reader sees the whole file or none. "" or why not. */
+std::string
+write_atomic (const std::string & folder, const std::string & name, const std::string & data)
+{
+  const std::string tmp = folder + "/." + name + ".tmp", path = folder + "/" + name;
+  const int fd = open (tmp.c_str (), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return errno_text ("cannot create", tmp);
+  size_t written = 0;
+  while (written < data.size ()) {
+    const ssize_t n = write (fd, data.data () + written, data.size () - written);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      const std::string why = errno_text ("cannot write", tmp);
+      close (fd);
+      unlink (tmp.c_str ());
+      return why;
+    }
+    written += static_cast<size_t> (n);
+  }
+  if (fsync (fd) != 0 || close (fd) != 0) {
+    const std::string why = errno_text ("cannot write", tmp);
+    unlink (tmp.c_str ());
+    return why;
+  }
+  if (rename (tmp.c_str (), path.c_str ()) != 0) {
+    const std::string why = errno_text ("cannot rename to", path);
+    unlink (tmp.c_str ());
+    return why;
+  }
+  return "";
+}
+
+/* The meta's JSON object with the names of the set's files added. */
+std::string
+json_with_files (const std::string & json, const std::string & image, const std::string & heatmap)
+{
+  const size_t close = json.rfind ('}');
+  if (close == std::string::npos)
+    return json;
+  std::string out = json.substr (0, close);
+  out += ",\"image\":\"" + image + "\"";  /* names are the prefix's characters and digits */
+  if (!heatmap.empty ())
+    out += ",\"heatmap\":\"" + heatmap + "\"";
+  return out + "}";
+}
+
+}  // namespace
+
+std::string
+SaveWriter::prefix_problem (const std::string & prefix)
+{
+  if (prefix.empty ())
+    return "expected a file name prefix, got an empty one";
+  for (const char c : prefix)
+    if (!(std::isalnum (static_cast<unsigned char> (c)) || c == '-' || c == '_' || c == '.'))
+      return "expected letters, digits, '-', '_' or '.', got '" + prefix + "'";
+  if (prefix[0] == '.')
+    return "expected a prefix that does not begin with '.' (hidden files), got '" + prefix + "'";
+  return "";
+}
+
+std::string
+SaveWriter::set_name (const std::string & prefix, std::chrono::system_clock::time_point time,
+    uint64_t sequence)
+{
+  using namespace std::chrono;
+  const auto ms = duration_cast<milliseconds> (time.time_since_epoch ()).count ();
+  const time_t seconds = static_cast<time_t> (ms / 1000);
+  struct tm utc;
+  gmtime_r (&seconds, &utc);
+  char stamp[64];
+  strftime (stamp, sizeof stamp, "%Y%m%dT%H%M%S", &utc);
+  char name[128];
+  snprintf (name, sizeof name, "%s.%03dZ-%06llu", stamp, static_cast<int> (ms % 1000),
+      static_cast<unsigned long long> (sequence));
+  return prefix + "-" + name;
+}
+
+SaveWriter::SaveWriter (const SaveOptions & options, std::function<void (const SavedSet &)> on_saved,
+    std::function<void (const std::string &)> on_failure)
+    : options_ (options), on_saved_ (std::move (on_saved)), on_failure_ (std::move (on_failure)),
+      queue_ (options.max_queued)
+{
+  const std::string problem = prefix_problem (options_.prefix);
+  if (!problem.empty ())
+    throw std::runtime_error ("prefix: " + problem);
+  DIR *dir = opendir (options_.folder.c_str ());
+  if (dir == nullptr)
+    throw std::runtime_error (errno_text ("cannot read the folder", options_.folder));
+  const std::string head = options_.prefix + "-";
+  std::vector<std::string> sets;
+  while (const struct dirent *e = readdir (dir)) {
+    const std::string name = e->d_name;
+    if (name.rfind (head, 0) == 0 && ends_with (name, ".json"))
+      sets.push_back (name.substr (0, name.size () - 5));
+  }
+  closedir (dir);
+  std::sort (sets.begin (), sets.end ());
+  kept_.assign (sets.begin (), sets.end ());
+  trim ();
+  worker_ = std::thread (&SaveWriter::run, this);
+}
+
+SaveWriter::~SaveWriter ()
+{
+  stop ();
+}
+
+void
+SaveWriter::stop ()
+{
+  queue_.stop ();
+  if (worker_.joinable ())
+    worker_.join ();
+}
+
+bool
+SaveWriter::push (SaveJob job)
+{
+  return queue_.push (std::move (job));
+}
+
+std::string
+SaveWriter::write_set (const SaveJob & job, SavedSet & saved)
+{
+  const std::string base = set_name (options_.prefix, job.time, sequence_);
+  const std::string image = base + ".png";
+  const std::string heatmap = job.heatmap && options_.lut != nullptr ? base + "-heatmap.png" : "";
+  const std::string &folder = options_.folder;
+
+  /* Encoded first (encode_png throws): nothing is written for a frame that fails. */
+  const std::string image_png = encode_png (job.frame, options_.compression);
+  std::string heatmap_png;
+  if (!heatmap.empty ()) {
+    const SaveHeatmap &h = *job.heatmap;
+    heatmap_png = encode_png (render_heatmap (h.scores.data (), h.width, h.height, h.scale_x,
+        job.frame.width, options_.lut), options_.compression);
+  }
+  std::string why = write_atomic (folder, image, image_png);
+  if (why.empty () && !heatmap.empty ())
+    why = write_atomic (folder, heatmap, heatmap_png);
+  if (why.empty ())
+    why = write_atomic (folder, base + ".json", json_with_files (job.json, image, heatmap) + "\n");
+  if (!why.empty ()) {
+    unlink ((folder + "/" + image).c_str ());
+    if (!heatmap.empty ())
+      unlink ((folder + "/" + heatmap).c_str ());
+    return why;
+  }
+  /* The renames are durable once the folder is synced. */
+  const int dir = open (folder.c_str (), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    fsync (dir);
+    close (dir);
+  }
+  sequence_++;
+  kept_.push_back (base);
+  saved = {folder + "/" + image, heatmap.empty () ? "" : folder + "/" + heatmap,
+    folder + "/" + base + ".json"};
+  return "";
+}
+
+void
+SaveWriter::trim ()
+{
+  if (options_.max_files == 0)
+    return;
+  while (kept_.size () > options_.max_files) {
+    const std::string base = options_.folder + "/" + kept_.front ();
+    kept_.pop_front ();
+    unlink ((base + ".json").c_str ());  /* first: a set without it no longer counts */
+    unlink ((base + ".png").c_str ());
+    unlink ((base + "-heatmap.png").c_str ());
+  }
+}
+
+void
+SaveWriter::run ()
+{
+  while (std::optional<SaveJob> job = queue_.take ()) {
+    SavedSet saved;
+    std::string why;
+    try {
+      why = write_set (*job, saved);
+    } catch (const std::exception &e) {
+      why = e.what ();
+    }
+    if (why.empty ()) {
+      trim ();
+      on_saved_ (saved);
+      queue_.finish (JobOutcome::DONE);
+    } else {
+      if (queue_.failure_begins_outage ())
+        on_failure_ (why);      /* still pending: an EOS waiting for the queue reports after it */
+      queue_.finish (JobOutcome::FAILED);
+    }
+  }
+}
+
+}  // namespace prn

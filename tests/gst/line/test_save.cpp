@@ -1,0 +1,448 @@
+/* prnsave with GstHarness: frames built in code with a meta, saved to a real
+ * temporary folder, read back with libpng (png_reader.h) and the JSON parser. */
+#include "jsonlines_fixture.h"
+#include "png_reader.h"
+#include "reject_fixture.h"
+
+#include <gtest/gtest.h>
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace prntest;
+
+namespace {
+
+constexpr int W = 32, H = 8;
+
+/* The names in `folder`, sorted; hidden ones (temporary files) included. */
+std::vector<std::string>
+list_folder (const std::string &folder)
+{
+  std::vector<std::string> names;
+  if (DIR *d = opendir (folder.c_str ())) {
+    while (const dirent *e = readdir (d))
+      if (std::string (e->d_name) != "." && std::string (e->d_name) != "..")
+        names.push_back (e->d_name);
+    closedir (d);
+  }
+  std::sort (names.begin (), names.end ());
+  return names;
+}
+
+std::vector<std::string>
+with_suffix (const std::vector<std::string> &names, const std::string &suffix)
+{
+  std::vector<std::string> out;
+  for (const std::string &n : names)
+    if (n.size () >= suffix.size () && n.compare (n.size () - suffix.size (), suffix.size (), suffix) == 0)
+      out.push_back (n);
+  return out;
+}
+
+void
+touch (const std::string &path)
+{
+  std::ofstream (path) << "x";
+}
+
+/* The value of the sample of pixel (x, y), channel c, in the frames of these tests. */
+int
+pattern (int x, int y, int c)
+{
+  return (x * 7 + y * 13 + c * 50) & 0xff;
+}
+
+/* A frame of a packed 8-bit `format` with the pattern in R, G, B (grey: channel
+ * 0) and alpha 200 + y. */
+GstBuffer *
+pattern_frame (const char *format, int width, int height)
+{
+  GstVideoInfo info;
+  gst_video_info_set_format (&info, gst_video_format_from_string (format), width, height);
+  GstBuffer *buffer = gst_buffer_new_allocate (nullptr, GST_VIDEO_INFO_SIZE (&info), nullptr);
+  GstVideoFrame frame;
+  gst_video_frame_map (&frame, &info, buffer, GST_MAP_WRITE);
+  auto *data = static_cast<guint8 *> (GST_VIDEO_FRAME_PLANE_DATA (&frame, 0));
+  const int stride = GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0);
+  const int pstride = GST_VIDEO_FRAME_COMP_PSTRIDE (&frame, 0);
+  for (int y = 0; y < height; y++) {
+    guint8 *row = data + y * stride;
+    std::fill (row, row + stride, 0x55);  /* padding bytes: not to be saved */
+    for (int x = 0; x < width; x++)
+      for (guint c = 0; c < GST_VIDEO_FRAME_N_COMPONENTS (&frame); c++)
+        row[x * pstride + GST_VIDEO_FRAME_COMP_POFFSET (&frame, c)] =
+            c == GST_VIDEO_COMP_A ? 200 + y : pattern (x, y, c);
+  }
+  gst_video_frame_unmap (&frame);
+  return buffer;
+}
+
+/* Adds a meta: the heatmap (W / 4 x rows cells, scale 4) hot (0.95) in columns
+ * [8, 16) of rows 3 and 4, else 0.1; `anomalous`; `regions`. */
+void
+add_save_meta (GstBuffer *buffer, int rows, bool anomalous, const std::vector<GstPrnRegion> &regions)
+{
+  const std::vector<float> heat = make_heatmap (W / 4, rows, 0.1f, 2, 4, 3, 5, 0.95f);
+  GstPrnAnomalyMeta *meta = add_meta (buffer, 0.5f, heat, W / 4, rows, 4.0f);
+  meta->anomalous = anomalous;
+  meta->score = anomalous ? 0.9f : 0.2f;
+  for (const GstPrnRegion &r : regions)
+    gst_prn_anomaly_meta_add_region (meta, &r);
+}
+
+GstBuffer *
+saved_frame (bool anomalous, const std::vector<GstPrnRegion> &regions = {}, const char *format = "GRAY8")
+{
+  GstBuffer *b = pattern_frame (format, W, H);
+  add_save_meta (b, H, anomalous, regions);
+  GST_BUFFER_PTS (b) = 2 * GST_SECOND;
+  return b;
+}
+
+GstHarness *
+save_harness (const std::function<void (GstElement *)> &configure, GstBus *bus = nullptr,
+    const char *format = "GRAY8", int width = W, int height = H)
+{
+  GstElement *element = gst_element_factory_make ("prnsave", nullptr);
+  EXPECT_NE (element, nullptr) << "prnsave not found on GST_PLUGIN_PATH";
+  if (element == nullptr)
+    return nullptr;
+  configure (element);
+  if (bus != nullptr)
+    gst_element_set_bus (element, bus);
+  GstHarness *h = gst_harness_new_with_element (element, "sink", "src");
+  gst_object_unref (element);
+  const std::string caps = video_caps (format, width, height);
+  gst_harness_set_caps_str (h, caps.c_str (), caps.c_str ());
+  return h;
+}
+
+guint64
+count (GstHarness *h, const char *name)
+{
+  guint64 v = 0;
+  g_object_get (h->element, name, &v, NULL);
+  return v;
+}
+
+PngPixels
+png_of (const std::string &path)
+{
+  PngPixels p;
+  std::string error;
+  EXPECT_TRUE (read_png (path, p, error)) << error;
+  return p;
+}
+
+/* The structures of the element messages on `bus`, in order (popped). */
+std::vector<GstStructure *>
+element_messages (GstBus *bus)
+{
+  std::vector<GstStructure *> out;
+  while (GstMessage *m = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT)) {
+    out.push_back (gst_structure_copy (gst_message_get_structure (m)));
+    gst_message_unref (m);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST (Save, SavesAnomalousFramesAsPngHeatmapAndJson)
+{
+  TmpDir tmp;
+  const std::string folder = tmp.file ("line7/defects");  /* created by the element */
+  BusHolder bus;
+  GstHarness *h = save_harness ([&] (GstElement *e) {
+        g_object_set (e, "location", folder.c_str (), NULL);
+      }, bus.bus);
+  ASSERT_NE (h, nullptr);
+  push_ok (h, saved_frame (false));                 /* normal: not saved */
+  push_ok (h, saved_frame (true, { region_with (8, 3, 8, 2, 16, 0.95f) }));
+  push_ok (h, pattern_frame ("GRAY8", W, H));       /* no meta: not saved */
+  ASSERT_TRUE (gst_harness_push_event (h, gst_event_new_eos ())); /* waits for the queue */
+  EXPECT_EQ (count (h, "saved"), 1u);
+  EXPECT_EQ (count (h, "failed"), 0u);
+  EXPECT_EQ (count (h, "dropped"), 0u);
+
+  const std::vector<std::string> names = list_folder (folder);
+  ASSERT_EQ (names.size (), 3u) << "frame, heatmap, JSON; no temporary file left";
+  const std::regex pattern_name ("prn-\\d{8}T\\d{6}\\.\\d{3}Z-000000");
+  const std::string base = names[1].substr (0, names[1].size () - 5);
+  EXPECT_TRUE (std::regex_match (base, pattern_name)) << names[0];
+  EXPECT_EQ (names[0], base + "-heatmap.png");
+  EXPECT_EQ (names[1], base + ".json");
+  EXPECT_EQ (names[2], base + ".png");
+
+  /* One "prnsave-file" per set, then "prnsave" at EOS with the counts. */
+  const std::vector<GstStructure *> messages = element_messages (bus.bus);
+  ASSERT_EQ (messages.size (), 2u);
+  EXPECT_TRUE (gst_structure_has_name (messages[0], "prnsave-file"));
+  EXPECT_STREQ (gst_structure_get_string (messages[0], "image"), (folder + "/" + base + ".png").c_str ());
+  EXPECT_STREQ (gst_structure_get_string (messages[0], "heatmap"),
+      (folder + "/" + base + "-heatmap.png").c_str ());
+  EXPECT_STREQ (gst_structure_get_string (messages[0], "json"), (folder + "/" + base + ".json").c_str ());
+  EXPECT_TRUE (gst_structure_has_name (messages[1], "prnsave"));
+  guint64 saved = 0, waiting = 1;
+  EXPECT_TRUE (gst_structure_get_uint64 (messages[1], "saved", &saved));
+  EXPECT_TRUE (gst_structure_get_uint64 (messages[1], "waiting", &waiting));
+  EXPECT_EQ (saved, 1u);
+  EXPECT_EQ (waiting, 0u);
+  for (GstStructure *st : messages)
+    gst_structure_free (st);
+
+  const PngPixels frame = png_of (folder + "/" + base + ".png");
+  ASSERT_EQ (frame.width, W);
+  ASSERT_EQ (frame.height, H);
+  EXPECT_EQ (frame.channels, 1);
+  EXPECT_EQ (frame.depth, 8);
+  for (int y = 0; y < H; y++)
+    for (int x = 0; x < W; x++)
+      ASSERT_EQ (frame.at (x, y), pattern (x, y, 0)) << "pixel " << x << "," << y;
+
+  /* Jet: 0.95 is red (R ~180, G and B 0), 0.1 blue (B ~230); cells 4 px wide. */
+  const PngPixels heat = png_of (folder + "/" + base + "-heatmap.png");
+  ASSERT_EQ (heat.width, W);
+  ASSERT_EQ (heat.height, H);
+  ASSERT_EQ (heat.channels, 3);
+  for (int y = 0; y < H; y++)
+    for (int x = 0; x < W; x++) {
+      const bool hot = x >= 8 && x < 16 && y >= 3 && y < 5;
+      SCOPED_TRACE (std::to_string (x) + "," + std::to_string (y));
+      EXPECT_EQ (heat.at (x, y, 0) > 150, hot);
+      EXPECT_EQ (heat.at (x, y, 2) > 200, !hot);
+    }
+
+  Json j;
+  ASSERT_TRUE (parse_json (read_text (folder + "/" + base + ".json"), j));
+  expect_string (j["kind"], "buffer", "kind");
+  EXPECT_TRUE (j["anomalous"].boolean);
+  expect_float (j["score"], 0.9, "score");
+  expect_int (j["row_offset"], 4096, "row_offset");
+  expect_string (j["model_id"], "test-model", "model_id");
+  expect_int (j["pts"], 2 * GST_SECOND, "pts");
+  expect_string (j["image"], base + ".png", "image");
+  expect_string (j["heatmap"], base + "-heatmap.png", "heatmap");
+  ASSERT_EQ (j["regions"].items.size (), 1u);
+  expect_region_object (j["regions"][0], region_with (8, 3, 8, 2, 16, 0.95f));
+  gst_harness_teardown (h);
+}
+
+TEST (Save, WhatChoosesTheFrames)
+{
+  {
+    TmpDir tmp;
+    GstHarness *h = save_harness ([&] (GstElement *e) {
+          g_object_set (e, "location", tmp.file ("d").c_str (), "heatmap", FALSE, NULL);
+          gst_util_set_object_arg (G_OBJECT (e), "what", "regions");
+        });
+    ASSERT_NE (h, nullptr);
+    push_ok (h, saved_frame (true));                                  /* no region ended */
+    push_ok (h, saved_frame (false, { region_with (1, 1, 2, 2, 4, 0.6f) }));
+    ASSERT_TRUE (gst_harness_push_event (h, gst_event_new_eos ()));
+    const std::vector<std::string> json = with_suffix (list_folder (tmp.file ("d")), ".json");
+    ASSERT_EQ (json.size (), 1u);
+    Json j;
+    ASSERT_TRUE (parse_json (read_text (tmp.file ("d") + "/" + json[0]), j));
+    EXPECT_FALSE (j["anomalous"].boolean) << "the frame with the region, not the anomalous one";
+    EXPECT_EQ (j["heatmap"].type, Json::MISSING) << "heatmap=false writes none";
+    EXPECT_EQ (list_folder (tmp.file ("d")).size (), 2u);
+    gst_harness_teardown (h);
+  }
+  {
+    TmpDir tmp;
+    GstHarness *h = save_harness ([&] (GstElement *e) {
+          g_object_set (e, "location", tmp.file ("d").c_str (), NULL);
+          gst_util_set_object_arg (G_OBJECT (e), "what", "buffers");
+        });
+    ASSERT_NE (h, nullptr);
+    push_ok (h, saved_frame (false));
+    push_ok (h, saved_frame (true));
+    push_ok (h, pattern_frame ("GRAY8", W, H));
+    ASSERT_TRUE (gst_harness_push_event (h, gst_event_new_eos ()));
+    EXPECT_EQ (count (h, "saved"), 2u) << "every buffer with a meta";
+    EXPECT_EQ (with_suffix (list_folder (tmp.file ("d")), ".json").size (), 2u);
+    gst_harness_teardown (h);
+  }
+}
+
+TEST (Save, MaxFilesKeepsTheNewestSetsEarlierRunsIncluded)
+{
+  TmpDir tmp;
+  const std::string d = tmp.file ("d");
+  ASSERT_EQ (mkdir (d.c_str (), 0755), 0);
+  for (const char *name : { "prn-20200101T000000.000Z-000000.png", "prn-20200101T000000.000Z-000000.json",
+         "prn-20200101T000001.000Z-000001.png", "prn-20200101T000001.000Z-000001-heatmap.png",
+         "prn-20200101T000001.000Z-000001.json", "cam2-20200101T000000.000Z-000000.json", "notes.txt" })
+    touch (d + "/" + name);
+
+  GstHarness *h = save_harness ([&] (GstElement *e) {
+        g_object_set (e, "location", d.c_str (), "max-files", 3u, NULL);
+      });
+  ASSERT_NE (h, nullptr);
+  for (int i = 0; i < 3; i++)
+    push_ok (h, saved_frame (true));
+  ASSERT_TRUE (gst_harness_push_event (h, gst_event_new_eos ()));
+  EXPECT_EQ (count (h, "saved"), 3u);
+
+  const std::vector<std::string> names = list_folder (d);
+  const std::vector<std::string> json = with_suffix (names, ".json");
+  ASSERT_EQ (json.size (), 4u) << "3 sets of prn, cam2's untouched";
+  EXPECT_EQ (json[0], "cam2-20200101T000000.000Z-000000.json");
+  for (int i = 1; i < 4; i++)
+    EXPECT_NE (json[i].find (std::string ("-00000") + std::to_string (i - 1) + ".json"), std::string::npos)
+        << json[i] << ": this run's sets, the earlier run's deleted";
+  EXPECT_EQ (names.size (), 1u + 3 * 3 + 1) << "cam2, 3 sets of 3 files, notes.txt";
+  EXPECT_TRUE (std::find (names.begin (), names.end (), "notes.txt") != names.end ());
+  gst_harness_teardown (h);
+
+  /* A smaller max-files applies at the start, to what is there. */
+  GstHarness *h2 = save_harness ([&] (GstElement *e) {
+        g_object_set (e, "location", d.c_str (), "max-files", 1u, NULL);
+      });
+  ASSERT_NE (h2, nullptr);
+  gst_harness_play (h2);
+  const std::vector<std::string> left = with_suffix (list_folder (d), ".json");
+  ASSERT_EQ (left.size (), 2u);
+  EXPECT_NE (left[1].find ("-000002.json"), std::string::npos) << "the newest set stays";
+  gst_harness_teardown (h2);
+}
+
+TEST (Save, Gray16AndRgbFormatsAreSavedExactly)
+{
+  /* GRAY16_LE: every 16 bits kept. */
+  {
+    TmpDir tmp;
+    GstHarness *h = save_harness ([&] (GstElement *e) {
+          g_object_set (e, "location", tmp.file ("d").c_str (), "heatmap", FALSE, NULL);
+        }, nullptr, "GRAY16_LE");
+    ASSERT_NE (h, nullptr);
+    GstBuffer *b = gst_buffer_new_allocate (nullptr, W * H * 2, nullptr);
+    GstMapInfo map;
+    gst_buffer_map (b, &map, GST_MAP_WRITE);
+    for (int i = 0; i < W * H; i++)
+      GST_WRITE_UINT16_LE (map.data + 2 * i, i * 257);
+    gst_buffer_unmap (b, &map);
+    add_save_meta (b, H, true, {});
+    push_ok (h, b);
+    ASSERT_TRUE (gst_harness_push_event (h, gst_event_new_eos ()));
+    const std::vector<std::string> png = with_suffix (list_folder (tmp.file ("d")), ".png");
+    ASSERT_EQ (png.size (), 1u);
+    const PngPixels p = png_of (tmp.file ("d") + "/" + png[0]);
+    EXPECT_EQ (p.depth, 16);
+    EXPECT_EQ (p.channels, 1);
+    for (int i = 0; i < W * H; i++)
+      ASSERT_EQ (p.samples[i], i * 257) << "sample " << i;
+    gst_harness_teardown (h);
+  }
+  /* Packed RGB families: R, G, B in order; alpha kept, padding not. */
+  for (const char *format : { "BGR", "BGRx", "xRGB", "RGBA", "ABGR" }) {
+    SCOPED_TRACE (format);
+    TmpDir tmp;
+    GstHarness *h = save_harness ([&] (GstElement *e) {
+          g_object_set (e, "location", tmp.file ("d").c_str (), "heatmap", FALSE, NULL);
+        }, nullptr, format);
+    ASSERT_NE (h, nullptr);
+    push_ok (h, saved_frame (true, {}, format));
+    ASSERT_TRUE (gst_harness_push_event (h, gst_event_new_eos ()));
+    const std::vector<std::string> png = with_suffix (list_folder (tmp.file ("d")), ".png");
+    ASSERT_EQ (png.size (), 1u);
+    const PngPixels p = png_of (tmp.file ("d") + "/" + png[0]);
+    const bool alpha = std::string (format).find ('A') != std::string::npos;
+    ASSERT_EQ (p.channels, alpha ? 4 : 3);
+    for (int y = 0; y < H; y++)
+      for (int x = 0; x < W; x++) {
+        for (int c = 0; c < 3; c++)
+          ASSERT_EQ (p.at (x, y, c), pattern (x, y, c)) << x << "," << y << " channel " << c;
+        if (alpha) {
+          ASSERT_EQ (p.at (x, y, 3), 200 + y);
+        }
+      }
+    gst_harness_teardown (h);
+  }
+}
+
+TEST (Save, AFailedWriteIsCountedWarnedOnceAndTheStreamGoesOn)
+{
+  TmpDir tmp;
+  const std::string d = tmp.file ("d");
+  BusHolder bus;
+  GstHarness *h = save_harness ([&] (GstElement *e) {
+        g_object_set (e, "location", d.c_str (), NULL);
+      }, bus.bus);
+  ASSERT_NE (h, nullptr);
+  gst_harness_play (h);
+  ASSERT_EQ (rmdir (d.c_str ()), 0) << "the folder is removed while playing";
+  for (int i = 0; i < 3; i++)
+    push_ok (h, saved_frame (true));  /* each buffer comes out */
+  for (int i = 0; i < 250 && count (h, "failed") < 3; i++)
+    std::this_thread::sleep_for (std::chrono::milliseconds (20));
+  EXPECT_EQ (count (h, "failed"), 3u);
+  ASSERT_EQ (mkdir (d.c_str (), 0755), 0) << "the folder is back";
+  push_ok (h, saved_frame (true));
+  ASSERT_TRUE (gst_harness_push_event (h, gst_event_new_eos ()));
+  EXPECT_EQ (count (h, "saved"), 1u);
+  EXPECT_EQ (count (h, "failed"), 3u);
+  EXPECT_EQ (count_warnings (bus.bus), 1) << "one warning per outage, not per frame";
+  EXPECT_EQ (list_folder (d).size (), 3u) << "no partial set of the failures left";
+  gst_harness_teardown (h);
+}
+
+TEST (Save, NeverHoldsTheStreamUpAndBoundsItsQueue)
+{
+  /* Large noisy frames at zlib level 9 take the worker tens of milliseconds
+   * each; with max-queued 1, of 20 pushed at once most are dropped (and warned
+   * about once), none is held up, and saved + dropped accounts for all. */
+  constexpr int BW = 2048, BH = 256;
+  TmpDir tmp;
+  BusHolder bus;
+  GstHarness *h = save_harness ([&] (GstElement *e) {
+        g_object_set (e, "location", tmp.file ("d").c_str (), "max-queued", 1u, "compression", 9,
+            "heatmap", FALSE, NULL);
+      }, bus.bus, "GRAY8", BW, BH);
+  ASSERT_NE (h, nullptr);
+  guint32 seed = 1;
+  for (int i = 0; i < 20; i++) {
+    GstBuffer *b = gst_buffer_new_allocate (nullptr, BW * BH, nullptr);
+    GstMapInfo map;
+    gst_buffer_map (b, &map, GST_MAP_WRITE);
+    for (gsize k = 0; k < map.size; k++)
+      map.data[k] = static_cast<guint8> ((seed = seed * 1664525u + 1013904223u) >> 24);
+    gst_buffer_unmap (b, &map);
+    GstPrnAnomalyMeta *meta = gst_buffer_add_prn_anomaly_meta (b);
+    meta->anomalous = TRUE;
+    push_ok (h, b);
+  }
+  ASSERT_TRUE (gst_harness_push_event (h, gst_event_new_eos ()));
+  const guint64 saved = count (h, "saved"), dropped = count (h, "dropped");
+  EXPECT_EQ (saved + dropped, 20u);
+  EXPECT_GE (saved, 1u);
+  EXPECT_GE (dropped, 1u);
+  EXPECT_EQ (count_warnings (bus.bus), 1) << "one warning for the drops";
+  EXPECT_EQ (with_suffix (list_folder (tmp.file ("d")), ".png").size (), saved);
+  gst_harness_teardown (h);
+}
+
+TEST (Save, BadSettingsFailTheStartNamingThem)
+{
+  TmpDir tmp;
+  const std::string file = tmp.file ("a-file");
+  touch (file);
+  expect_start_error ([] (GstElement *) {}, { "No folder", "location" }, "prnsave");
+  expect_start_error ([&] (GstElement *e) { g_object_set (e, "location", file.c_str (), NULL); },
+      { "location", file }, "prnsave");
+  expect_start_error ([&] (GstElement *e) {
+        g_object_set (e, "location", tmp.file ("d").c_str (), "prefix", "line/7", NULL);
+      }, { "prefix", "line/7" }, "prnsave");
+}
