@@ -71,7 +71,7 @@ read_objects (const std::string &path)
 
 GstHarness *
 passthrough_harness (const char *factory, const std::function<void (GstElement *)> &configure,
-    GstBus *bus)
+    GstBus *bus, const char *caps)
 {
   GstElement *element = gst_element_factory_make (factory, nullptr);
   EXPECT_NE (element, nullptr) << factory << " not found on GST_PLUGIN_PATH";
@@ -82,7 +82,7 @@ passthrough_harness (const char *factory, const std::function<void (GstElement *
     gst_element_set_bus (element, bus);
   GstHarness *h = gst_harness_new_with_element (element, "sink", "src");
   gst_object_unref (element);
-  gst_harness_set_caps_str (h, CAPS, CAPS);
+  gst_harness_set_caps_str (h, caps != nullptr ? caps : CAPS, caps != nullptr ? caps : CAPS);
   return h;
 }
 

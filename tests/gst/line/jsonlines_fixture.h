@@ -34,12 +34,13 @@ std::vector<std::string> read_lines (const std::string &path);
 /* Parses every line of the file, failing the test on an invalid one. */
 std::vector<Json> read_objects (const std::string &path);
 
-/* A harness around an element of `factory` (prnjsonlines, prnmqtt, prnwebhook:
- * passthroughs of the meta) set up by `configure` before it starts, posting on
- * `bus` when given; GRAY8 caps of these tests on both pads. nullptr when the
- * element cannot be found. */
+/* A harness around an element of `factory` (prnjsonlines, prnmqtt, prnwebhook,
+ * prnsave: passthroughs of the meta) set up by `configure` before it starts,
+ * posting on `bus` when given; `caps` on both pads (nullptr: the GRAY8 caps of
+ * these tests). nullptr when the element cannot be found. */
 GstHarness *passthrough_harness (const char *factory,
-    const std::function<void (GstElement *)> &configure, GstBus *bus = nullptr);
+    const std::function<void (GstElement *)> &configure, GstBus *bus = nullptr,
+    const char *caps = nullptr);
 
 /* How many WARNING messages `bus` holds (popped). */
 int count_warnings (GstBus *bus);

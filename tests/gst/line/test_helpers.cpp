@@ -29,6 +29,15 @@ video_caps (const char *format, int width, int height)
 GstBuffer *
 make_frame (const char *format, int width, int height, guint8 grey)
 {
+  return make_frame_with (format, width, height, [grey] (int, int, int c) {
+        return c == GST_VIDEO_COMP_A ? guint8 (255) : grey;
+      });
+}
+
+GstBuffer *
+make_frame_with (const char *format, int width, int height,
+    const std::function<guint8 (int, int, int)> &value)
+{
   GstVideoInfo info;
   gst_video_info_set_format (&info, gst_video_format_from_string (format), width, height);
   GstBuffer *buffer = gst_buffer_new_allocate (nullptr, GST_VIDEO_INFO_SIZE (&info), nullptr);
@@ -43,8 +52,7 @@ make_frame (const char *format, int width, int height, guint8 grey)
     std::memset (row, 255, stride);
     for (int x = 0; x < width; x++)
       for (guint c = 0; c < GST_VIDEO_FRAME_N_COMPONENTS (&frame); c++)
-        if (c != GST_VIDEO_COMP_A)
-          row[x * pstride + GST_VIDEO_FORMAT_INFO_POFFSET (info.finfo, c)] = grey;
+        row[x * pstride + GST_VIDEO_FORMAT_INFO_POFFSET (info.finfo, c)] = value (x, y, static_cast<int> (c));
   }
   gst_video_frame_unmap (&frame);
   return buffer;

@@ -7,6 +7,7 @@
 #include <prnanomaly/gstprnanomalymeta.h>
 
 #include <array>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,12 @@ std::string video_caps (const char *format, int width, int height);
 /* A frame of `format` (8-bit packed RGB family or GRAY8), every pixel `grey`
  * (alpha/padding bytes 255). */
 GstBuffer *make_frame (const char *format, int width, int height, guint8 grey);
+
+/* A frame of `format` (8-bit packed RGB family or GRAY8) whose component c of
+ * pixel (x, y) is value (x, y, c) (c: GST_VIDEO_COMP_R, G, B, A; grey: 0);
+ * padding bytes 255. */
+GstBuffer *make_frame_with (const char *format, int width, int height,
+    const std::function<guint8 (int, int, int)> &value);
 
 /* A heatmap of `cols` x `rows` cells, all `background`, then the cells of
  * [c0, c1) x [r0, r1) set to `hot`. */

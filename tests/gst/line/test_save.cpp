@@ -68,24 +68,9 @@ pattern (int x, int y, int c)
 GstBuffer *
 pattern_frame (const char *format, int width, int height)
 {
-  GstVideoInfo info;
-  gst_video_info_set_format (&info, gst_video_format_from_string (format), width, height);
-  GstBuffer *buffer = gst_buffer_new_allocate (nullptr, GST_VIDEO_INFO_SIZE (&info), nullptr);
-  GstVideoFrame frame;
-  gst_video_frame_map (&frame, &info, buffer, GST_MAP_WRITE);
-  auto *data = static_cast<guint8 *> (GST_VIDEO_FRAME_PLANE_DATA (&frame, 0));
-  const int stride = GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0);
-  const int pstride = GST_VIDEO_FRAME_COMP_PSTRIDE (&frame, 0);
-  for (int y = 0; y < height; y++) {
-    guint8 *row = data + y * stride;
-    std::fill (row, row + stride, 0x55);  /* padding bytes: not to be saved */
-    for (int x = 0; x < width; x++)
-      for (guint c = 0; c < GST_VIDEO_FRAME_N_COMPONENTS (&frame); c++)
-        row[x * pstride + GST_VIDEO_FRAME_COMP_POFFSET (&frame, c)] =
-            c == GST_VIDEO_COMP_A ? 200 + y : pattern (x, y, c);
-  }
-  gst_video_frame_unmap (&frame);
-  return buffer;
+  return make_frame_with (format, width, height, [] (int x, int y, int c) {
+        return static_cast<guint8> (c == GST_VIDEO_COMP_A ? 200 + y : pattern (x, y, c));
+      });
 }
 
 /* Adds a meta: the heatmap (W / 4 x rows cells, scale 4) hot (0.95) in columns
@@ -114,18 +99,7 @@ GstHarness *
 save_harness (const std::function<void (GstElement *)> &configure, GstBus *bus = nullptr,
     const char *format = "GRAY8", int width = W, int height = H)
 {
-  GstElement *element = gst_element_factory_make ("prnsave", nullptr);
-  EXPECT_NE (element, nullptr) << "prnsave not found on GST_PLUGIN_PATH";
-  if (element == nullptr)
-    return nullptr;
-  configure (element);
-  if (bus != nullptr)
-    gst_element_set_bus (element, bus);
-  GstHarness *h = gst_harness_new_with_element (element, "sink", "src");
-  gst_object_unref (element);
-  const std::string caps = video_caps (format, width, height);
-  gst_harness_set_caps_str (h, caps.c_str (), caps.c_str ());
-  return h;
+  return passthrough_harness ("prnsave", configure, bus, video_caps (format, width, height).c_str ());
 }
 
 guint64
