@@ -15,7 +15,8 @@
  * `...-heatmap.png` and `.json` (written last; each file through a hidden
  * temporary file, synced and renamed, so a reader never sees half a file). At
  * most `max-files` sets stay in the folder: beyond, the oldest are deleted, those
- * of earlier runs with the same `prefix` included, so the disk use is bounded.
+ * of earlier runs with the same `prefix` included, so the disk use is bounded;
+ * only names of exactly this form count, other files are left alone.
  *
  * The element is a passthrough and never holds the stream up: frames to save are
  * copied into a queue (at most `max-queued`; beyond, dropped, counted and warned
@@ -23,14 +24,17 @@
  * "prnsave-file" with the paths (`image`, `heatmap`, `json`). A frame that cannot
  * be written (disk full, folder removed) is counted in `failed`, and the first
  * failure after a success posts a warning with the reason; the stream goes on.
- * A `location` that is not given, cannot be created or is not a folder, or an
- * invalid `prefix`, fails the start (READY to PAUSED) with a RESOURCE error
- * naming it.
+ * A folder removed while playing is made again. A `location` that is not
+ * given, cannot be created or is not a folder, or an invalid `prefix`, fails the
+ * start (READY to PAUSED) with a RESOURCE error naming it.
  *
- * At EOS the element waits until the queue is written and posts an element
- * message "prnsave" with `saved`, `failed` and `dropped` (`gst-launch-1.0 -m`
- * prints it). A flush or a stop ends the wait; a stop counts what is still
- * queued as dropped. The counts of a run stay readable after it stops.
+ * At EOS the element waits up to `flush-timeout` ms until the queue is written
+ * (with a warning when some frames are still waiting) and posts an element
+ * message "prnsave" with `saved`, `failed`, `dropped` and `waiting`
+ * (`gst-launch-1.0 -m` prints it). A flush or a stop ends the wait; a stop counts
+ * what is still queued as dropped, but waits for the set being written (a write
+ * to a disk that hangs cannot be interrupted). The counts of a run stay readable
+ * after it stops.
  *
  * Formats: GRAY8 and GRAY16_LE (saved as 8- and 16-bit grey PNG), RGB, BGR and
  * the 32-bit RGB formats (saved as RGB, or RGBA with their alpha).
@@ -148,6 +152,12 @@ gst_prn_save_start (GstBaseTransform * trans)
     return FALSE;
   }
   const std::string folder = *s.location;
+  const std::string bad_prefix = prn::SaveWriter::prefix_problem (s.prefix.value_or (""));
+  if (!bad_prefix.empty ()) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("Invalid file name prefix."),
+        ("property prefix: %s", bad_prefix.c_str ()));
+    return FALSE;
+  }
   errno = 0;
   const int made = g_mkdir_with_parents (folder.c_str (), 0755);
   const int err = errno;
@@ -246,21 +256,25 @@ gst_prn_save_transform_ip (GstBaseTransform * trans, GstBuffer * buffer)
   if (!wanted (meta, what))
     return GST_FLOW_OK;
 
-  prn::SaveJob job;
-  job.time = std::chrono::system_clock::now ();
-  GstVideoFrame frame;
-  if (!gst_video_frame_map (&frame, &self->info, buffer, GST_MAP_READ)) {
-    GST_ELEMENT_ERROR (self, RESOURCE, READ, ("Cannot read a frame to save."),
-        ("gst_video_frame_map failed"));
-    return GST_FLOW_ERROR;
+  /* Nothing is copied for a frame the full queue would drop. */
+  bool dropped = writer->drop_if_full ();
+  if (!dropped) {
+    prn::SaveJob job;
+    job.time = std::chrono::system_clock::now ();
+    GstVideoFrame frame;
+    if (!gst_video_frame_map (&frame, &self->info, buffer, GST_MAP_READ)) {
+      GST_ELEMENT_WARNING (self, STREAM, FORMAT, ("A frame could not be read to save it."),
+          ("gst_video_frame_map failed: the buffer is smaller than its caps say"));
+      return GST_FLOW_OK;
+    }
+    job.frame = prn::save_image_of (frame);
+    gst_video_frame_unmap (&frame);
+    if (heatmap)
+      job.heatmap = prn::save_heatmap_of (meta);
+    job.json = prn::buffer_json (meta, prn::json_times (trans->segment, buffer));
+    dropped = !writer->push (std::move (job));
   }
-  job.frame = prn::save_image_of (frame);
-  gst_video_frame_unmap (&frame);
-  if (heatmap)
-    job.heatmap = prn::save_heatmap_of (meta);
-  job.json = prn::buffer_json (meta, prn::json_times (trans->segment, buffer));
-
-  if (!writer->push (std::move (job))) {
+  if (dropped) {
     /* A slow disk drops in bursts: one warning a minute at most. */
     const gint64 now = g_get_monotonic_time ();
     if (self->drop_warned_at < 0 || now - self->drop_warned_at >= 60 * G_USEC_PER_SEC) {
@@ -290,8 +304,16 @@ gst_prn_save_sink_event (GstBaseTransform * trans, GstEvent * event)
       self->writer->resume_wait ();
     GST_OBJECT_UNLOCK (self);
   } else if (writer != nullptr && GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
-    writer->wait_idle (-1);
+    GST_OBJECT_LOCK (self);
+    const guint timeout_ms = self->settings->flush_timeout;
+    GST_OBJECT_UNLOCK (self);
+    writer->wait_idle (timeout_ms);
     const prn::JobCounts c = writer->counts ();
+    if (c.pending > 0) {
+      GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+          ("%" G_GUINT64_FORMAT " frames were not saved within %u ms.", c.pending, timeout_ms),
+          ("still queued or being written at EOS: the disk is slow or hangs"));
+    }
     gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self),
             gst_structure_new ("prnsave", "saved", G_TYPE_UINT64, c.done, "failed",
                 G_TYPE_UINT64, c.failed, "dropped", G_TYPE_UINT64, c.dropped, "waiting",

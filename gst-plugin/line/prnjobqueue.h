@@ -51,6 +51,17 @@ public:
     return true;
   }
 
+  /* True (and counted as dropped) when push() would refuse a job now: lets the
+   * owner skip making a job that would be dropped. */
+  bool drop_if_full ()
+  {
+    std::lock_guard<std::mutex> lock (mutex_);
+    if (!stopping_ && queue_.size () < max_queued_)
+      return false;
+    dropped_++;
+    return true;
+  }
+
   /* Worker: the next job, once there is one; it is pending until finish().
    * nullopt once stopping (what was queued is counted as dropped). */
   std::optional<Job> take ()

@@ -3,8 +3,10 @@
 #include <png.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdio>
+#include <exception>
 #include <stdexcept>
 
 namespace prn {
@@ -27,15 +29,15 @@ render_heatmap (const float *scores, int width, int height, float scale_x, int o
 {
   SaveImage out;
   out.kind = SaveImage::Kind::RGB8;
+  if (width <= 0 || height <= 0 || out_width <= 0)
+    return out;
   out.width = out_width;
   out.height = height;
   out.pixels.resize (static_cast<size_t> (out_width) * height * 3);
-  if (width <= 0 || height <= 0 || out_width <= 0)
-    return out;
   const float scale = scale_x > 0.0f ? scale_x : 1.0f;
   std::vector<int> cell (out_width);
-  for (int x = 0; x < out_width; x++)
-    cell[x] = std::min (width - 1, static_cast<int> (std::floor (x / scale)));
+  for (int x = 0; x < out_width; x++)   /* clamped as a float: x / scale may be huge */
+    cell[x] = static_cast<int> (std::min<double> (width - 1, std::floor (x / scale)));
   for (int y = 0; y < height; y++) {
     const float *row = scores + static_cast<size_t> (y) * width;
     uint8_t *dst = out.pixels.data () + static_cast<size_t> (y) * out_width * 3;
@@ -55,7 +57,11 @@ void
 append_to_string (png_structp png, png_bytep data, png_size_t length)
 {
   auto *out = static_cast<std::string *> (png_get_io_ptr (png));
-  out->append (reinterpret_cast<const char *> (data), length);
+  try {
+    out->append (reinterpret_cast<const char *> (data), length);
+  } catch (const std::exception &) {
+    png_error (png, "out of memory");   /* no exception may cross libpng's C frames */
+  }
 }
 
 void
@@ -96,10 +102,8 @@ write_png (png_structp png, png_infop info, const SaveImage & image, int depth, 
   png_set_IHDR (png, info, image.width, image.height, depth, color_type, PNG_INTERLACE_NONE,
       PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
   png_write_info (png, info);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-  if (depth == 16)
+  if (depth == 16 && std::endian::native == std::endian::little)
     png_set_swap (png);         /* PNG stores 16-bit samples big-endian */
-#endif
   for (int y = 0; y < image.height; y++)
     png_write_row (png, const_cast<png_bytep> (image.pixels.data () + stride * y));
   png_write_end (png, nullptr);

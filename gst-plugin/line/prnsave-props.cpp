@@ -38,6 +38,9 @@ install_properties (GObjectClass * klass)
   g_object_class_install_property (klass, PROP_COMPRESSION,
       g_param_spec_int ("compression", "Compression", "zlib level of the PNG files: 0 none "
           "(fastest, largest) to 9 (slowest, smallest)", 0, 9, DEFAULT_PROP_COMPRESSION, ready));
+  g_object_class_install_property (klass, PROP_FLUSH_TIMEOUT,
+      g_param_spec_uint ("flush-timeout", "Flush timeout", "Milliseconds EOS waits at most for "
+          "the frames queued so far to be written", 0, 600000, DEFAULT_PROP_FLUSH_TIMEOUT, playing));
   g_object_class_install_property (klass, PROP_SAVED,
       g_param_spec_uint64 ("saved", "Saved", "Frames saved since start (kept after stop)",
           0, G_MAXUINT64, 0, read_only));
@@ -63,6 +66,7 @@ set_prop (SaveSettings & s, guint id, const GValue * value)
     case PROP_MAX_FILES: s.max_files = g_value_get_uint (value); return true;
     case PROP_MAX_QUEUED: s.max_queued = g_value_get_uint (value); return true;
     case PROP_COMPRESSION: s.compression = g_value_get_int (value); return true;
+    case PROP_FLUSH_TIMEOUT: s.flush_timeout = g_value_get_uint (value); return true;
     default: return false;
   }
 }
@@ -79,6 +83,7 @@ get_prop (const SaveSettings & s, guint id, GValue * value)
     case PROP_MAX_FILES: g_value_set_uint (value, s.max_files); return true;
     case PROP_MAX_QUEUED: g_value_set_uint (value, s.max_queued); return true;
     case PROP_COMPRESSION: g_value_set_int (value, s.compression); return true;
+    case PROP_FLUSH_TIMEOUT: g_value_set_uint (value, s.flush_timeout); return true;
     default: return false;
   }
 }

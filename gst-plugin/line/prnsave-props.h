@@ -21,6 +21,7 @@ enum {
   PROP_MAX_FILES,
   PROP_MAX_QUEUED,
   PROP_COMPRESSION,
+  PROP_FLUSH_TIMEOUT,
   PROP_SAVED,
   PROP_FAILED,
   PROP_DROPPED,
@@ -33,6 +34,7 @@ enum {
 #define DEFAULT_PROP_MAX_FILES 10000
 #define DEFAULT_PROP_MAX_QUEUED 16
 #define DEFAULT_PROP_COMPRESSION 1
+#define DEFAULT_PROP_FLUSH_TIMEOUT 10000
 
 struct SaveSettings {
   std::optional<std::string> location;   /* nullopt: NULL (the default) */
@@ -43,6 +45,7 @@ struct SaveSettings {
   guint max_files = DEFAULT_PROP_MAX_FILES;
   guint max_queued = DEFAULT_PROP_MAX_QUEUED;
   gint compression = DEFAULT_PROP_COMPRESSION;
+  guint flush_timeout = DEFAULT_PROP_FLUSH_TIMEOUT;
 };
 
 void install_properties (GObjectClass * klass);

@@ -11,7 +11,11 @@
 #include <cstring>
 #include <ctime>
 #include <exception>
+#include <filesystem>
+#include <regex>
+#include <set>
 #include <stdexcept>
+#include <utility>
 
 namespace prn {
 
@@ -30,38 +34,67 @@ errno_text (const char *what, const std::string & path)
 }
 
 /* Writes `data` to folder/name through a hidden temporary file, synced, then
- * renamed: a reader sees the whole file or none. "" or why not. */
+ * renamed: a reader sees the whole file or none. An existing folder/name is
+ * never replaced (`exists` is set then). "" or why not. */
 std::string
-write_atomic (const std::string & folder, const std::string & name, const std::string & data)
+write_atomic (const std::string & folder, const std::string & name, const std::string & data,
+    bool *exists = nullptr)
 {
   const std::string tmp = folder + "/." + name + ".tmp", path = folder + "/" + name;
   const int fd = open (tmp.c_str (), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
     return errno_text ("cannot create", tmp);
+  std::string why;
   size_t written = 0;
-  while (written < data.size ()) {
+  while (why.empty () && written < data.size ()) {
     const ssize_t n = write (fd, data.data () + written, data.size () - written);
     if (n < 0 && errno == EINTR)
       continue;
-    if (n <= 0) {
-      const std::string why = errno_text ("cannot write", tmp);
-      close (fd);
-      unlink (tmp.c_str ());
-      return why;
-    }
-    written += static_cast<size_t> (n);
+    if (n <= 0)
+      why = errno_text ("cannot write", tmp);
+    else
+      written += static_cast<size_t> (n);
   }
-  if (fsync (fd) != 0 || close (fd) != 0) {
-    const std::string why = errno_text ("cannot write", tmp);
+  if (why.empty () && fsync (fd) != 0)
+    why = errno_text ("cannot write", tmp);
+  if (close (fd) != 0 && why.empty ())
+    why = errno_text ("cannot write", tmp);
+  if (why.empty () && renameat2 (AT_FDCWD, tmp.c_str (), AT_FDCWD, path.c_str (), RENAME_NOREPLACE) != 0) {
+    if (errno == EEXIST && exists != nullptr)
+      *exists = true;
+    why = errno_text ("cannot rename to", path);
+  }
+  if (!why.empty ())
     unlink (tmp.c_str ());
-    return why;
+  return why;
+}
+
+/* What a name of the folder is to a writer of `prefix`. */
+enum class NameKind { OTHER, SET_JSON, SET_IMAGE, TEMPORARY };
+
+/* Names of sets: <prefix>-YYYYmmddTHHMMSS.mmmZ-<digits>(.json|.png|-heatmap.png);
+ * temporary files: '.' and such a name and ".tmp". `base` gets the set's name. */
+NameKind
+classify (const std::string & name, const std::string & prefix, std::string & base)
+{
+  static const std::regex set ("(\\d{8}T\\d{6}\\.\\d{3}Z-\\d+)(\\.json|\\.png|-heatmap\\.png)");
+  const bool hidden = !name.empty () && name[0] == '.';
+  const std::string head = (hidden ? "." : "") + prefix + "-";
+  if (name.rfind (head, 0) != 0)
+    return NameKind::OTHER;
+  std::string rest = name.substr (head.size ());
+  if (hidden) {
+    if (!ends_with (rest, ".tmp"))
+      return NameKind::OTHER;
+    rest.resize (rest.size () - 4);
   }
-  if (rename (tmp.c_str (), path.c_str ()) != 0) {
-    const std::string why = errno_text ("cannot rename to", path);
-    unlink (tmp.c_str ());
-    return why;
-  }
-  return "";
+  std::smatch m;
+  if (!std::regex_match (rest, m, set))
+    return NameKind::OTHER;
+  base = prefix + "-" + m[1].str ();
+  if (hidden)
+    return NameKind::TEMPORARY;
+  return m[2] == ".json" ? NameKind::SET_JSON : NameKind::SET_IMAGE;
 }
 
 /* The meta's JSON object with the names of the set's files added. */
@@ -121,17 +154,32 @@ SaveWriter::SaveWriter (const SaveOptions & options, std::function<void (const S
   DIR *dir = opendir (options_.folder.c_str ());
   if (dir == nullptr)
     throw std::runtime_error (errno_text ("cannot read the folder", options_.folder));
-  const std::string head = options_.prefix + "-";
-  std::vector<std::string> sets;
+  /* The sets already there (earlier runs) count for max_files; what an
+   * interrupted write left (temporary files, images without their .json) goes. */
+  std::vector<std::string> sets, leftovers;
+  std::set<std::string> complete;
+  std::vector<std::pair<std::string, std::string>> images;  /* file, set */
   while (const struct dirent *e = readdir (dir)) {
     const std::string name = e->d_name;
-    if (name.rfind (head, 0) == 0 && ends_with (name, ".json"))
-      sets.push_back (name.substr (0, name.size () - 5));
+    std::string base;
+    switch (classify (name, options_.prefix, base)) {
+      case NameKind::SET_JSON: sets.push_back (base); complete.insert (base); break;
+      case NameKind::SET_IMAGE: images.emplace_back (name, base); break;
+      case NameKind::TEMPORARY: leftovers.push_back (name); break;
+      case NameKind::OTHER: break;
+    }
   }
   closedir (dir);
-  std::sort (sets.begin (), sets.end ());
-  kept_.assign (sets.begin (), sets.end ());
-  trim ();
+  for (const auto &[file, base] : images)
+    if (complete.count (base) == 0)
+      leftovers.push_back (file);
+  for (const std::string &name : leftovers)
+    unlink ((options_.folder + "/" + name).c_str ());
+  if (options_.max_files > 0) {
+    std::sort (sets.begin (), sets.end ());
+    kept_.assign (sets.begin (), sets.end ());
+    trim ();
+  }
   worker_ = std::thread (&SaveWriter::run, this);
 }
 
@@ -157,27 +205,42 @@ SaveWriter::push (SaveJob job)
 std::string
 SaveWriter::write_set (const SaveJob & job, SavedSet & saved)
 {
-  const std::string base = set_name (options_.prefix, job.time, sequence_);
-  const std::string image = base + ".png";
-  const std::string heatmap = job.heatmap && options_.lut != nullptr ? base + "-heatmap.png" : "";
   const std::string &folder = options_.folder;
+  const bool with_heatmap = job.heatmap && options_.lut != nullptr;
 
   /* Encoded first (encode_png throws): nothing is written for a frame that fails. */
   const std::string image_png = encode_png (job.frame, options_.compression);
   std::string heatmap_png;
-  if (!heatmap.empty ()) {
+  if (with_heatmap) {
     const SaveHeatmap &h = *job.heatmap;
     heatmap_png = encode_png (render_heatmap (h.scores.data (), h.width, h.height, h.scale_x,
         job.frame.width, options_.lut), options_.compression);
   }
-  std::string why = write_atomic (folder, image, image_png);
-  if (why.empty () && !heatmap.empty ())
+  /* A folder removed while running (a clean-up, an unmounted disk) is made again. */
+  std::error_code ec;
+  std::filesystem::create_directories (folder, ec);
+
+  /* The frame's file claims the name: a set of the same name (another writer,
+   * a clock set back) is never replaced; the next sequence number is tried. */
+  std::string base, why;
+  for (int attempt = 0; attempt < 100; attempt++) {
+    base = set_name (options_.prefix, job.time, sequence_);
+    bool exists = false;
+    why = write_atomic (folder, base + ".png", image_png, &exists);
+    if (!exists)
+      break;
+    sequence_++;
+  }
+  if (!why.empty ())
+    return why;
+  const std::string image = base + ".png", heatmap = with_heatmap ? base + "-heatmap.png" : "";
+  if (with_heatmap)
     why = write_atomic (folder, heatmap, heatmap_png);
   if (why.empty ())
     why = write_atomic (folder, base + ".json", json_with_files (job.json, image, heatmap) + "\n");
   if (!why.empty ()) {
     unlink ((folder + "/" + image).c_str ());
-    if (!heatmap.empty ())
+    if (with_heatmap)
       unlink ((folder + "/" + heatmap).c_str ());
     return why;
   }
@@ -188,8 +251,9 @@ SaveWriter::write_set (const SaveJob & job, SavedSet & saved)
     close (dir);
   }
   sequence_++;
-  kept_.push_back (base);
-  saved = {folder + "/" + image, heatmap.empty () ? "" : folder + "/" + heatmap,
+  if (options_.max_files > 0)
+    kept_.push_back (base);
+  saved = {folder + "/" + image, with_heatmap ? folder + "/" + heatmap : "",
     folder + "/" + base + ".json"};
   return "";
 }

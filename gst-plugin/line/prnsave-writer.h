@@ -7,7 +7,11 @@
  *   <prefix>-20261201T120000.123Z-000042.png          the frame
  *   <prefix>-20261201T120000.123Z-000042-heatmap.png  its heatmap (when asked)
  *   <prefix>-20261201T120000.123Z-000042.json         the meta, written last
- * Names sort in time order; a set counts once its .json exists. */
+ * Names sort in time order; a set counts once its .json exists. Only names of
+ * exactly this form count (another prefix's, "line7-cam2-..." for "line7", and
+ * other files are left alone); a name already there is never replaced (the next
+ * sequence number is taken). At the start, what an interrupted run left of this
+ * prefix (hidden temporary files, images without their .json) is removed. */
 #pragma once
 
 #include <chrono>
@@ -70,6 +74,8 @@ public:
 
   /* Queues a frame; false (and counted as dropped) when max_queued wait already. */
   bool push (SaveJob job);
+  /* True (and counted as dropped) when push() would refuse a frame now. */
+  bool drop_if_full () { return queue_.drop_if_full (); }
 
   void wait_idle (long timeout_ms) { queue_.wait_idle (timeout_ms); }
   void cancel_wait () { queue_.cancel_wait (); }
@@ -91,7 +97,7 @@ private:
   /* Removes the oldest sets beyond max_files. */
   void trim ();
 
-  SaveOptions options_;
+  SaveOptions options_;  /* max_files 0: kept_ stays empty */
   std::function<void (const SavedSet &)> on_saved_;
   std::function<void (const std::string &)> on_failure_;
   JobQueue<SaveJob> queue_;

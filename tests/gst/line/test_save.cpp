@@ -12,8 +12,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <fstream>
 #include <functional>
+#include <mutex>
 #include <regex>
 #include <string>
 #include <thread>
@@ -229,6 +231,7 @@ TEST (Save, WhatChoosesTheFrames)
     ASSERT_EQ (json.size (), 1u);
     Json j;
     ASSERT_TRUE (parse_json (read_text (tmp.file ("d") + "/" + json[0]), j));
+    EXPECT_EQ (j["anomalous"].type, Json::BOOL);
     EXPECT_FALSE (j["anomalous"].boolean) << "the frame with the region, not the anomalous one";
     EXPECT_EQ (j["heatmap"].type, Json::MISSING) << "heatmap=false writes none";
     EXPECT_EQ (list_folder (tmp.file ("d")).size (), 2u);
@@ -256,9 +259,17 @@ TEST (Save, MaxFilesKeepsTheNewestSetsEarlierRunsIncluded)
   TmpDir tmp;
   const std::string d = tmp.file ("d");
   ASSERT_EQ (mkdir (d.c_str (), 0755), 0);
+  /* Two sets of an earlier run; what a crash left of a third (a temporary file)
+   * and a fourth (an image without its .json); files that are not sets of the
+   * prefix "prn": another prefix's, one that only begins like it, notes. */
+  const std::vector<std::string> others = { "cam2-20200101T000000.000Z-000000.json",
+    "notes.txt", "prn-cam2-20200101T000000.000Z-000000.json", "prn-notes.json", "prn-notes.png" };
   for (const char *name : { "prn-20200101T000000.000Z-000000.png", "prn-20200101T000000.000Z-000000.json",
          "prn-20200101T000001.000Z-000001.png", "prn-20200101T000001.000Z-000001-heatmap.png",
-         "prn-20200101T000001.000Z-000001.json", "cam2-20200101T000000.000Z-000000.json", "notes.txt" })
+         "prn-20200101T000001.000Z-000001.json", ".prn-20200101T000002.000Z-000002.png.tmp",
+         "prn-20200101T000003.000Z-000003.png" })
+    touch (d + "/" + name);
+  for (const std::string &name : others)
     touch (d + "/" + name);
 
   GstHarness *h = save_harness ([&] (GstElement *e) {
@@ -270,15 +281,20 @@ TEST (Save, MaxFilesKeepsTheNewestSetsEarlierRunsIncluded)
   ASSERT_TRUE (gst_harness_push_event (h, gst_event_new_eos ()));
   EXPECT_EQ (count (h, "saved"), 3u);
 
-  const std::vector<std::string> names = list_folder (d);
-  const std::vector<std::string> json = with_suffix (names, ".json");
-  ASSERT_EQ (json.size (), 4u) << "3 sets of prn, cam2's untouched";
-  EXPECT_EQ (json[0], "cam2-20200101T000000.000Z-000000.json");
-  for (int i = 1; i < 4; i++)
-    EXPECT_NE (json[i].find (std::string ("-00000") + std::to_string (i - 1) + ".json"), std::string::npos)
-        << json[i] << ": this run's sets, the earlier run's deleted";
-  EXPECT_EQ (names.size (), 1u + 3 * 3 + 1) << "cam2, 3 sets of 3 files, notes.txt";
-  EXPECT_TRUE (std::find (names.begin (), names.end (), "notes.txt") != names.end ());
+  std::vector<std::string> names = list_folder (d);
+  for (const std::string &name : others) {
+    auto it = std::find (names.begin (), names.end (), name);
+    ASSERT_NE (it, names.end ()) << name << " was deleted";
+    names.erase (it);
+  }
+  ASSERT_EQ (names.size (), 3u * 3) << "3 sets of 3 files";
+  const std::vector<std::string> sets = with_suffix (names, ".json");
+  ASSERT_EQ (sets.size (), 3u);
+  for (int i = 0; i < 3; i++) {
+    const std::string &json = sets[i];
+    EXPECT_EQ (json.find ("2020"), std::string::npos) << json << ": the earlier run's sets go first";
+    EXPECT_NE (json.find (std::string ("-00000") + std::to_string (i) + ".json"), std::string::npos) << json;
+  }
   gst_harness_teardown (h);
 
   /* A smaller max-files applies at the start, to what is there. */
@@ -288,25 +304,33 @@ TEST (Save, MaxFilesKeepsTheNewestSetsEarlierRunsIncluded)
   ASSERT_NE (h2, nullptr);
   gst_harness_play (h2);
   const std::vector<std::string> left = with_suffix (list_folder (d), ".json");
-  ASSERT_EQ (left.size (), 2u);
-  EXPECT_NE (left[1].find ("-000002.json"), std::string::npos) << "the newest set stays";
+  ASSERT_EQ (left.size (), 4u) << "cam2, prn-cam2, prn-notes and the newest set";
+  EXPECT_NE (std::find_if (left.begin (), left.end (), [] (const std::string &n) {
+        return n.find ("-000002.json") != std::string::npos; }), left.end ()) << "the newest set stays";
   gst_harness_teardown (h2);
 }
 
 TEST (Save, Gray16AndRgbFormatsAreSavedExactly)
 {
-  /* GRAY16_LE: every 16 bits kept. */
+  /* 29 pixels wide: every format's rows are padded to 4 bytes, and the padding
+   * must not be saved. */
+  constexpr int OW = 29;
+  /* GRAY16_LE: every 16 bits kept (high and low bytes differ). */
   {
     TmpDir tmp;
     GstHarness *h = save_harness ([&] (GstElement *e) {
           g_object_set (e, "location", tmp.file ("d").c_str (), "heatmap", FALSE, NULL);
-        }, nullptr, "GRAY16_LE");
+        }, nullptr, "GRAY16_LE", OW, H);
     ASSERT_NE (h, nullptr);
-    GstBuffer *b = gst_buffer_new_allocate (nullptr, W * H * 2, nullptr);
+    GstVideoInfo info;
+    gst_video_info_set_format (&info, GST_VIDEO_FORMAT_GRAY16_LE, OW, H);
+    ASSERT_GT (GST_VIDEO_INFO_PLANE_STRIDE (&info, 0), OW * 2);
+    GstBuffer *b = gst_buffer_new_allocate (nullptr, GST_VIDEO_INFO_SIZE (&info), nullptr);
     GstMapInfo map;
     gst_buffer_map (b, &map, GST_MAP_WRITE);
-    for (int i = 0; i < W * H; i++)
-      GST_WRITE_UINT16_LE (map.data + 2 * i, i * 257);
+    for (int y = 0; y < H; y++)
+      for (int x = 0; x < OW; x++)
+        GST_WRITE_UINT16_LE (map.data + y * GST_VIDEO_INFO_PLANE_STRIDE (&info, 0) + 2 * x, (y * OW + x) * 251 + 1);
     gst_buffer_unmap (b, &map);
     add_save_meta (b, H, true, {});
     push_ok (h, b);
@@ -316,28 +340,33 @@ TEST (Save, Gray16AndRgbFormatsAreSavedExactly)
     const PngPixels p = png_of (tmp.file ("d") + "/" + png[0]);
     EXPECT_EQ (p.depth, 16);
     EXPECT_EQ (p.channels, 1);
-    for (int i = 0; i < W * H; i++)
-      ASSERT_EQ (p.samples[i], i * 257) << "sample " << i;
+    ASSERT_EQ (p.width, OW);
+    for (int i = 0; i < OW * H; i++)
+      ASSERT_EQ (p.samples[i], i * 251 + 1) << "sample " << i;
     gst_harness_teardown (h);
   }
-  /* Packed RGB families: R, G, B in order; alpha kept, padding not. */
-  for (const char *format : { "BGR", "BGRx", "xRGB", "RGBA", "ABGR" }) {
+  /* GRAY8 and the packed RGB families: R, G, B in order; alpha kept, padding not. */
+  for (const char *format : { "GRAY8", "RGB", "BGR", "BGRx", "xRGB", "RGBA", "ABGR" }) {
     SCOPED_TRACE (format);
     TmpDir tmp;
     GstHarness *h = save_harness ([&] (GstElement *e) {
           g_object_set (e, "location", tmp.file ("d").c_str (), "heatmap", FALSE, NULL);
-        }, nullptr, format);
+        }, nullptr, format, OW, H);
     ASSERT_NE (h, nullptr);
-    push_ok (h, saved_frame (true, {}, format));
+    GstBuffer *b = pattern_frame (format, OW, H);
+    add_save_meta (b, H, true, {});
+    push_ok (h, b);
     ASSERT_TRUE (gst_harness_push_event (h, gst_event_new_eos ()));
     const std::vector<std::string> png = with_suffix (list_folder (tmp.file ("d")), ".png");
     ASSERT_EQ (png.size (), 1u);
     const PngPixels p = png_of (tmp.file ("d") + "/" + png[0]);
-    const bool alpha = std::string (format).find ('A') != std::string::npos;
-    ASSERT_EQ (p.channels, alpha ? 4 : 3);
+    const bool grey = std::string (format) == "GRAY8";
+    const bool alpha = !grey && std::string (format).find ('A') != std::string::npos;
+    ASSERT_EQ (p.channels, grey ? 1 : alpha ? 4 : 3);
+    ASSERT_EQ (p.width, OW);
     for (int y = 0; y < H; y++)
-      for (int x = 0; x < W; x++) {
-        for (int c = 0; c < 3; c++)
+      for (int x = 0; x < OW; x++) {
+        for (int c = 0; c < (grey ? 1 : 3); c++)
           ASSERT_EQ (p.at (x, y, c), pattern (x, y, c)) << x << "," << y << " channel " << c;
         if (alpha) {
           ASSERT_EQ (p.at (x, y, 3), 200 + y);
@@ -357,54 +386,84 @@ TEST (Save, AFailedWriteIsCountedWarnedOnceAndTheStreamGoesOn)
       }, bus.bus);
   ASSERT_NE (h, nullptr);
   gst_harness_play (h);
-  ASSERT_EQ (rmdir (d.c_str ()), 0) << "the folder is removed while playing";
+  /* The folder replaced by a file while playing: it cannot be made again. */
+  ASSERT_EQ (rmdir (d.c_str ()), 0);
+  touch (d);
   for (int i = 0; i < 3; i++)
     push_ok (h, saved_frame (true));  /* each buffer comes out */
   for (int i = 0; i < 250 && count (h, "failed") < 3; i++)
     std::this_thread::sleep_for (std::chrono::milliseconds (20));
   EXPECT_EQ (count (h, "failed"), 3u);
-  ASSERT_EQ (mkdir (d.c_str (), 0755), 0) << "the folder is back";
+  ASSERT_EQ (unlink (d.c_str ()), 0) << "the file goes: the folder is made again";
   push_ok (h, saved_frame (true));
   ASSERT_TRUE (gst_harness_push_event (h, gst_event_new_eos ()));
   EXPECT_EQ (count (h, "saved"), 1u);
   EXPECT_EQ (count (h, "failed"), 3u);
   EXPECT_EQ (count_warnings (bus.bus), 1) << "one warning per outage, not per frame";
-  EXPECT_EQ (list_folder (d).size (), 3u) << "no partial set of the failures left";
+  EXPECT_EQ (list_folder (d).size (), 3u) << "one set; nothing of the failures left";
   gst_harness_teardown (h);
 }
 
+namespace {
+
+/* Holds the worker of a prnsave when it posts "prnsave-file" (a bus sync handler
+ * runs in the posting thread) until release(). */
+struct WorkerGate {
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool entered = false, released = false;
+
+  static GstBusSyncReply handler (GstBus *, GstMessage *m, gpointer data)
+  {
+    auto *g = static_cast<WorkerGate *> (data);
+    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ELEMENT
+        && gst_structure_has_name (gst_message_get_structure (m), "prnsave-file")) {
+      std::unique_lock<std::mutex> lock (g->mutex);
+      g->entered = true;
+      g->cv.notify_all ();
+      g->cv.wait (lock, [g] { return g->released; });
+    }
+    return GST_BUS_PASS;
+  }
+  bool wait_entered ()
+  {
+    std::unique_lock<std::mutex> lock (mutex);
+    return cv.wait_for (lock, std::chrono::seconds (30), [this] { return entered; });
+  }
+  void release ()
+  {
+    std::lock_guard<std::mutex> lock (mutex);
+    released = true;
+    cv.notify_all ();
+  }
+};
+
+}  // namespace
+
 TEST (Save, NeverHoldsTheStreamUpAndBoundsItsQueue)
 {
-  /* Large noisy frames at zlib level 9 take the worker tens of milliseconds
-   * each; with max-queued 1, of 20 pushed at once most are dropped (and warned
-   * about once), none is held up, and saved + dropped accounts for all. */
-  constexpr int BW = 2048, BH = 256;
+  /* max-queued 1: the worker is held after its first set; of 19 more frames one
+   * waits and 18 are dropped (warned about once), and every buffer passes. */
   TmpDir tmp;
   BusHolder bus;
+  WorkerGate gate;
+  gst_bus_set_sync_handler (bus.bus, WorkerGate::handler, &gate, nullptr);
   GstHarness *h = save_harness ([&] (GstElement *e) {
-        g_object_set (e, "location", tmp.file ("d").c_str (), "max-queued", 1u, "compression", 9,
-            "heatmap", FALSE, NULL);
-      }, bus.bus, "GRAY8", BW, BH);
+        g_object_set (e, "location", tmp.file ("d").c_str (), "max-queued", 1u, "heatmap", FALSE, NULL);
+      }, bus.bus);
   ASSERT_NE (h, nullptr);
-  guint32 seed = 1;
-  for (int i = 0; i < 20; i++) {
-    GstBuffer *b = gst_buffer_new_allocate (nullptr, BW * BH, nullptr);
-    GstMapInfo map;
-    gst_buffer_map (b, &map, GST_MAP_WRITE);
-    for (gsize k = 0; k < map.size; k++)
-      map.data[k] = static_cast<guint8> ((seed = seed * 1664525u + 1013904223u) >> 24);
-    gst_buffer_unmap (b, &map);
-    GstPrnAnomalyMeta *meta = gst_buffer_add_prn_anomaly_meta (b);
-    meta->anomalous = TRUE;
-    push_ok (h, b);
-  }
+  push_ok (h, saved_frame (true));
+  ASSERT_TRUE (gate.wait_entered ()) << "the first set was not written";
+  for (int i = 0; i < 19; i++)
+    push_ok (h, saved_frame (true));
+  EXPECT_EQ (count (h, "dropped"), 18u);
+  gate.release ();
   ASSERT_TRUE (gst_harness_push_event (h, gst_event_new_eos ()));
-  const guint64 saved = count (h, "saved"), dropped = count (h, "dropped");
-  EXPECT_EQ (saved + dropped, 20u);
-  EXPECT_GE (saved, 1u);
-  EXPECT_GE (dropped, 1u);
+  EXPECT_EQ (count (h, "saved"), 2u);
+  EXPECT_EQ (count (h, "dropped"), 18u);
+  gst_bus_set_sync_handler (bus.bus, nullptr, nullptr, nullptr);
   EXPECT_EQ (count_warnings (bus.bus), 1) << "one warning for the drops";
-  EXPECT_EQ (with_suffix (list_folder (tmp.file ("d")), ".png").size (), saved);
+  EXPECT_EQ (with_suffix (list_folder (tmp.file ("d")), ".json").size (), 2u);
   gst_harness_teardown (h);
 }
 
