@@ -18,10 +18,10 @@
  * of earlier runs with the same `prefix` included, so the disk use is bounded;
  * only names of exactly this form count, other files are left alone.
  *
- * The element is a passthrough and never holds the stream up: frames to save are
- * copied into a queue (at most `max-queued`; beyond, dropped, counted and warned
- * about once a minute at most) that a worker thread encodes and writes. After each set it posts an element message
- * "prnsave-file" with the paths (`image`, `heatmap`, `json`). A frame that cannot
+ * The element is a passthrough that does not hold the stream up while it writes:
+ * frames to save are copied into a queue (at most `max-queued`; beyond, dropped,
+ * counted and warned about once a minute at most) that a worker thread encodes
+ * and writes. After each set it posts an element message "prnsave-file" with the paths (`image`, `heatmap`, `json`). A frame that cannot
  * be written (disk full, folder removed) is counted in `failed`, and the first
  * failure after a success posts a warning with the reason; the stream goes on.
  * A folder removed while playing is made again. A `location` that is not

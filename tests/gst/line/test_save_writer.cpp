@@ -9,6 +9,9 @@
 #include <unistd.h>
 
 #include <array>
+#include <filesystem>
+#include <mutex>
+#include <vector>
 #include <chrono>
 #include <cstdint>
 #include <fstream>
@@ -121,4 +124,43 @@ TEST (SaveImage, EncodingAnInvalidImageThrows)
   EXPECT_THROW (encode_png (SaveImage {}, 1), std::runtime_error);
   SaveImage short_one {SaveImage::Kind::RGB8, 4, 4, std::vector<uint8_t> (10)};
   EXPECT_THROW (encode_png (short_one, 1), std::runtime_error);
+}
+
+TEST (SaveWriter, ANameAlreadyThereIsNeverReplaced)
+{
+  char folder[] = "/tmp/prn-save-dir-XXXXXX";
+  ASSERT_NE (mkdtemp (folder), nullptr);
+  const auto t = std::chrono::system_clock::time_point (std::chrono::milliseconds (1796126400123LL));
+  const std::string taken = std::string (folder) + "/" + SaveWriter::set_name ("p", t, 0);
+  std::ofstream (taken + ".png") << "an earlier set";
+  std::ofstream (taken + ".json") << "{}";
+
+  SaveOptions o;
+  o.folder = folder;
+  o.prefix = "p";
+  o.max_files = 0;
+  std::vector<SavedSet> saved;
+  std::mutex m;
+  {
+    SaveWriter w (o, [&] (const SavedSet &s) { std::lock_guard<std::mutex> l (m); saved.push_back (s); },
+        [] (const std::string &why) { ADD_FAILURE () << why; });
+    SaveJob job;
+    job.time = t;
+    job.frame = SaveImage {SaveImage::Kind::GRAY8, 2, 2, {1, 2, 3, 4}};
+    job.json = "{\"kind\":\"buffer\"}";
+    ASSERT_TRUE (w.push (std::move (job)));
+    w.wait_idle (10000);
+    EXPECT_EQ (w.counts ().done, 1u);
+  }
+  ASSERT_EQ (saved.size (), 1u);
+  EXPECT_EQ (saved[0].image, std::string (folder) + "/" + SaveWriter::set_name ("p", t, 1) + ".png");
+  EXPECT_EQ (saved[0].heatmap, "") << "no heatmap in the job";
+  std::ifstream earlier (taken + ".png");
+  std::string content;
+  std::getline (earlier, content);
+  EXPECT_EQ (content, "an earlier set");
+  std::ifstream json (saved[0].json);
+  std::getline (json, content);
+  EXPECT_EQ (content, "{\"kind\":\"buffer\",\"image\":\"" + SaveWriter::set_name ("p", t, 1) + ".png\"}");
+  std::filesystem::remove_all (folder);
 }
