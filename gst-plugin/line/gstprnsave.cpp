@@ -21,8 +21,9 @@
  * The element is a passthrough that does not hold the stream up while it writes:
  * frames to save are copied into a queue (at most `max-queued`; beyond, dropped,
  * counted and warned about once a minute at most) that a worker thread encodes
- * and writes. After each set it posts an element message "prnsave-file" with the paths (`image`, `heatmap`, `json`). A frame that cannot
- * be written (disk full, folder removed) is counted in `failed`, and the first
+ * and writes. After each set it posts an element message "prnsave-file" with
+ * the paths (`image`, `heatmap`, `json`). A frame that cannot be written (disk
+ * full, the folder replaced by a file) is counted in `failed`, and the first
  * failure after a success posts a warning with the reason; the stream goes on.
  * A folder removed while playing is made again. A `location` that is not
  * given, cannot be created or is not a folder, or an invalid `prefix`, fails the
