@@ -54,6 +54,7 @@
 #include <utility>
 
 #include "prnjson.h"
+#include "prnline-common.h"
 #include "prnmqtt-client.h"
 #include "prnmqtt-props.h"
 
@@ -247,13 +248,8 @@ gst_prn_mqtt_sink_event (GstBaseTransform * trans, GstEvent * event)
   MqttState *st = self->state;
 
   if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START || GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP) {
-    /* Not serialized: from another thread than the stream's, so under the lock. */
-    GST_OBJECT_LOCK (self);
-    if (self->state != nullptr && GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START)
-      self->state->client.cancel_wait ();
-    else if (self->state != nullptr)
-      self->state->client.resume_wait ();
-    GST_OBJECT_UNLOCK (self);
+    prn::end_eos_wait (GST_OBJECT (self), GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START,
+        [self] { return self->state != nullptr ? &self->state->client : nullptr; });
   } else if (st != nullptr && GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
     GST_OBJECT_LOCK (self);
     const guint timeout_ms = self->settings->flush_timeout;
@@ -284,12 +280,9 @@ gst_prn_mqtt_change_state (GstElement * element, GstStateChange transition)
 {
   GstPrnMqtt *self = GST_PRN_MQTT (element);
 
-  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
-    GST_OBJECT_LOCK (self);
-    if (self->state != nullptr)
-      self->state->client.cancel_wait ();
-    GST_OBJECT_UNLOCK (self);
-  }
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+    prn::end_eos_wait (GST_OBJECT (self), true,
+        [self] { return self->state != nullptr ? &self->state->client : nullptr; });
   return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
 }
 

@@ -62,6 +62,7 @@
 
 #include "prncolormap.h"
 #include "prnjson.h"
+#include "prnline-common.h"
 #include "prnsave-frame.h"
 #include "prnsave-props.h"
 #include "prnsave-writer.h"
@@ -297,13 +298,8 @@ gst_prn_save_sink_event (GstBaseTransform * trans, GstEvent * event)
   prn::SaveWriter *writer = self->writer;
 
   if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START || GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP) {
-    /* Not serialized: from another thread than the stream's, so under the lock. */
-    GST_OBJECT_LOCK (self);
-    if (self->writer != nullptr && GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START)
-      self->writer->cancel_wait ();
-    else if (self->writer != nullptr)
-      self->writer->resume_wait ();
-    GST_OBJECT_UNLOCK (self);
+    prn::end_eos_wait (GST_OBJECT (self), GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START,
+        [self] { return self->writer; });
   } else if (writer != nullptr && GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
     GST_OBJECT_LOCK (self);
     const guint timeout_ms = self->settings->flush_timeout;
@@ -330,12 +326,8 @@ gst_prn_save_change_state (GstElement * element, GstStateChange transition)
 {
   GstPrnSave *self = GST_PRN_SAVE (element);
 
-  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
-    GST_OBJECT_LOCK (self);
-    if (self->writer != nullptr)
-      self->writer->cancel_wait ();
-    GST_OBJECT_UNLOCK (self);
-  }
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+    prn::end_eos_wait (GST_OBJECT (self), true, [self] { return self->writer; });
   return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
 }
 

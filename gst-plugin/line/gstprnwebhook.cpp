@@ -46,6 +46,7 @@
 #include <string>
 
 #include "prnjson.h"
+#include "prnline-common.h"
 #include "prnwebhook-props.h"
 #include "prnwebhook-sender.h"
 
@@ -209,13 +210,8 @@ gst_prn_webhook_sink_event (GstBaseTransform * trans, GstEvent * event)
   prn::WebhookSender *sender = self->sender;
 
   if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START || GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP) {
-    /* Not serialized: from another thread than the stream's, so under the lock. */
-    GST_OBJECT_LOCK (self);
-    if (self->sender != nullptr && GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START)
-      self->sender->cancel_wait ();
-    else if (self->sender != nullptr)
-      self->sender->resume_wait ();
-    GST_OBJECT_UNLOCK (self);
+    prn::end_eos_wait (GST_OBJECT (self), GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START,
+        [self] { return self->sender; });
   } else if (sender != nullptr && GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
     GST_OBJECT_LOCK (self);
     const guint timeout_ms = self->settings->flush_timeout;
@@ -242,12 +238,8 @@ gst_prn_webhook_change_state (GstElement * element, GstStateChange transition)
 {
   GstPrnWebhook *self = GST_PRN_WEBHOOK (element);
 
-  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
-    GST_OBJECT_LOCK (self);
-    if (self->sender != nullptr)
-      self->sender->cancel_wait ();
-    GST_OBJECT_UNLOCK (self);
-  }
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+    prn::end_eos_wait (GST_OBJECT (self), true, [self] { return self->sender; });
   return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
 }
 

@@ -39,4 +39,23 @@ segment_running_time (const GstSegment & segment, GstClockTime pts)
   return gst_segment_to_running_time (&segment, GST_FORMAT_TIME, pts);
 }
 
+/* Ends (`end`: FLUSH_START, PAUSED to READY) or allows again (FLUSH_STOP) the
+ * EOS wait of the worker `get ()` returns (nullptr: none), for the passthroughs
+ * that wait for a worker at EOS (prnmqtt, prnwebhook, prnsave). Under the object
+ * lock: flushes and state changes come from other threads than the stream's, and
+ * `get` reads a pointer that start() and stop() set under it. */
+template <typename Get>
+inline void
+end_eos_wait (GstObject * object, bool end, Get get)
+{
+  GST_OBJECT_LOCK (object);
+  if (auto *worker = get ()) {
+    if (end)
+      worker->cancel_wait ();
+    else
+      worker->resume_wait ();
+  }
+  GST_OBJECT_UNLOCK (object);
+}
+
 }  // namespace prn

@@ -46,7 +46,7 @@ install_properties (GObjectClass * klass)
           0, G_MAXUINT64, 0, read_only));
   g_object_class_install_property (klass, PROP_FAILED,
       g_param_spec_uint64 ("failed", "Failed", "Frames that could not be written since start "
-          "(disk full, folder gone)", 0, G_MAXUINT64, 0, read_only));
+          "(disk full, the folder replaced by a file)", 0, G_MAXUINT64, 0, read_only));
   g_object_class_install_property (klass, PROP_DROPPED,
       g_param_spec_uint64 ("dropped", "Dropped", "Frames not saved because max-queued frames "
           "were waiting, or still waiting at stop", 0, G_MAXUINT64, 0, read_only));

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <fstream>
@@ -464,6 +465,39 @@ TEST (Save, NeverHoldsTheStreamUpAndBoundsItsQueue)
   gst_bus_set_sync_handler (bus.bus, nullptr, nullptr, nullptr);
   EXPECT_EQ (count_warnings (bus.bus), 1) << "one warning for the drops";
   EXPECT_EQ (with_suffix (list_folder (tmp.file ("d")), ".json").size (), 2u);
+  gst_harness_teardown (h);
+}
+
+TEST (Save, AFlushEndsTheEosWait)
+{
+  /* The worker is held, so the queue never empties: EOS waits (flush-timeout
+   * 10 min) until a flush ends the wait. The same wait ends at PAUSED to READY
+   * (prn::end_eos_wait, shared with prnmqtt and prnwebhook). */
+  TmpDir tmp;
+  BusHolder bus;
+  WorkerGate gate;
+  gst_bus_set_sync_handler (bus.bus, WorkerGate::handler, &gate, nullptr);
+  GstHarness *h = save_harness ([&] (GstElement *e) {
+        g_object_set (e, "location", tmp.file ("d").c_str (), "flush-timeout", 600000u, NULL);
+      }, bus.bus);
+  ASSERT_NE (h, nullptr);
+  push_ok (h, saved_frame (true));
+  ASSERT_TRUE (gate.wait_entered ());
+  push_ok (h, saved_frame (true));
+  std::atomic<bool> eos_done {false};
+  std::thread eos ([&] {
+    gst_harness_push_event (h, gst_event_new_eos ());
+    eos_done = true;
+  });
+  std::this_thread::sleep_for (std::chrono::milliseconds (300));
+  EXPECT_FALSE (eos_done) << "EOS did not wait for the queue";
+  ASSERT_TRUE (gst_harness_push_event (h, gst_event_new_flush_start ()));
+  for (int i = 0; i < 250 && !eos_done; i++)
+    std::this_thread::sleep_for (std::chrono::milliseconds (20));
+  EXPECT_TRUE (eos_done) << "the flush did not end the EOS wait";
+  gate.release ();
+  eos.join ();
+  gst_bus_set_sync_handler (bus.bus, nullptr, nullptr, nullptr);
   gst_harness_teardown (h);
 }
 
