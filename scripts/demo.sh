@@ -8,7 +8,8 @@
 #      --backbone gives torchvision's ImageNet resnet18 file;
 #   4. a gst-launch-1.0 pipeline: prnwebsrc plays a new web of the same paper with
 #      12 planted defects as a live line camera -> prnanomaly -> prnjsonlines
-#      (detections) -> prnreject (ejector commands) -> prnoverlay -> PNG strips;
+#      (detections) -> prnreject (ejector commands) -> prnoverlay -> prnsave
+#      (the buffers where a defect ended, to a folder) -> PNG strips;
 #      (thresholds first calibrated on a clean web of the same paper);
 #   5. a summary: defects found vs planted, false alarms, reject fires, and the
 #      strips stitched into one overview PNG.
@@ -115,8 +116,8 @@ gst-launch-1.0 -q prnwebsrc texture="$texture" width=1024 web-lines=2048 tile="$
 read -r pixel_threshold image_threshold < <("$python" "$here/demo-summary.py" --calibrate "$out/calibration.jsonl" 0.02)
 say "thresholds: pixel $pixel_threshold, image $image_threshold"
 
-say "running the line: prnwebsrc -> prnanomaly -> prnjsonlines -> prnreject -> prnoverlay -> PNG strips"
-rm -rf "$out/strips" "$out/detections.jsonl" "$out/rejects.jsonl" "$out/truth.jsonl"
+say "running the line: prnwebsrc -> prnanomaly -> prnjsonlines -> prnreject -> prnoverlay -> prnsave -> PNG strips"
+rm -rf "$out/strips" "$out/defects" "$out/detections.jsonl" "$out/rejects.jsonl" "$out/truth.jsonl"
 mkdir -p "$out/strips"
 # A live 1024-px line camera at 400 lines/s, 64 lines per buffer; the ejector sits
 # 2000 lines (5 s) down the web. -q: stdout carries prnreject's JSON lines only.
@@ -129,6 +130,7 @@ gst-launch-1.0 -q -e \
   ! prnjsonlines location="$out/detections.jsonl" \
   ! prnreject distance-rows=2000 pulse-ms=40 min-gap-ms=20 output=stdout \
   ! prnoverlay draw=heatmap+boxes \
+  ! prnsave location="$out/defects" what=regions \
   ! pngenc ! multifilesink location="$out/strips/strip-%05d.png" \
   >"$out/rejects.jsonl"
 
@@ -138,6 +140,7 @@ cat <<EOF
 [demo] outputs in $out:
   web-overview.png   the scored web, overlays stitched, planted defects outlined in green
   strips/            the overlay of every camera buffer (PNG)
+  defects/           each buffer where a defect ended: overlay PNG, heatmap PNG, JSON (prnsave)
   detections.jsonl   one JSON line per anomalous region (prnjsonlines)
   rejects.jsonl      one JSON line per ejector fire (prnreject)
   truth.jsonl        the planted defects (prnwebsrc)
