@@ -1,5 +1,6 @@
 // The CLIs' main(): runs the tool and turns errors into a message and an exit
-// status (2 for bad input, a prn::Error; 3 for anything unexpected).
+// status (2 for bad input, a prn::Error; 3 for anything unexpected); stdout is
+// line-buffered.
 #pragma once
 
 #include "prn/error.h"
@@ -10,6 +11,9 @@
 namespace prn::cli {
 
 template <typename F> int run_main(const char *tool, F &&body) {
+  // Line-buffered stdout: in a log file that takes stderr too (the progress bar,
+  // errors), each line lands when printed, in order, not at exit.
+  std::setvbuf(stdout, nullptr, _IOLBF, BUFSIZ);
   try {
     return body();
   } catch (const prn::Error &e) {
