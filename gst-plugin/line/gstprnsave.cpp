@@ -304,17 +304,8 @@ gst_prn_save_sink_event (GstBaseTransform * trans, GstEvent * event)
     GST_OBJECT_LOCK (self);
     const guint timeout_ms = self->settings->flush_timeout;
     GST_OBJECT_UNLOCK (self);
-    writer->wait_idle (timeout_ms);
-    const prn::JobCounts c = writer->counts ();
-    if (c.pending > 0) {
-      GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
-          ("%" G_GUINT64_FORMAT " frames were not saved within %u ms.", c.pending, timeout_ms),
-          ("still queued or being written at EOS: the disk is slow or hangs"));
-    }
-    gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self),
-            gst_structure_new ("prnsave", "saved", G_TYPE_UINT64, c.done, "failed",
-                G_TYPE_UINT64, c.failed, "dropped", G_TYPE_UINT64, c.dropped, "waiting",
-                G_TYPE_UINT64, c.pending, NULL)));
+    prn::wait_for_worker_at_eos (GST_ELEMENT (self), *writer, timeout_ms, "prnsave", "saved",
+        "frames were not saved");
   }
   return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
 }

@@ -60,7 +60,7 @@ struct _GstPrnWebhook {
 
   WebhookSettings *settings;    /* under the object lock; from _init to finalize */
   prn::WebhookSender *sender;   /* the pointer under the object lock; from start() to stop() */
-  prn::WebhookSender::Counts last; /* under the object lock: the counts at the last stop() */
+  prn::JobCounts last;      /* under the object lock: the counts at the last stop() */
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -91,10 +91,10 @@ gst_prn_webhook_get_property (GObject * object, guint prop_id, GValue * value,
   GstPrnWebhook *self = GST_PRN_WEBHOOK (object);
 
   GST_OBJECT_LOCK (self);
-  const prn::WebhookSender::Counts c = self->sender != nullptr ? self->sender->counts () : self->last;
+  const prn::JobCounts c = self->sender != nullptr ? self->sender->counts () : self->last;
   switch (prop_id) {
     case PROP_POSTED:
-      g_value_set_uint64 (value, c.posted);
+      g_value_set_uint64 (value, c.done);
       break;
     case PROP_FAILED:
       g_value_set_uint64 (value, c.failed);
@@ -216,17 +216,8 @@ gst_prn_webhook_sink_event (GstBaseTransform * trans, GstEvent * event)
     GST_OBJECT_LOCK (self);
     const guint timeout_ms = self->settings->flush_timeout;
     GST_OBJECT_UNLOCK (self);
-    sender->wait_idle (timeout_ms);
-    const prn::WebhookSender::Counts c = sender->counts ();
-    if (c.pending > 0) {
-      GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
-          ("%" G_GUINT64_FORMAT " detections were not sent within %u ms.", c.pending, timeout_ms),
-          ("still queued or in progress at EOS"));
-    }
-    gst_element_post_message (GST_ELEMENT (self), gst_message_new_element (GST_OBJECT (self),
-            gst_structure_new ("prnwebhook", "posted", G_TYPE_UINT64, c.posted, "failed",
-                G_TYPE_UINT64, c.failed, "dropped", G_TYPE_UINT64, c.dropped, "waiting",
-                G_TYPE_UINT64, c.pending, NULL)));
+    prn::wait_for_worker_at_eos (GST_ELEMENT (self), *sender, timeout_ms, "prnwebhook", "posted",
+        "detections were not sent");
   }
   return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
 }

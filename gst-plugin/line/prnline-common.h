@@ -58,4 +58,32 @@ end_eos_wait (GstObject * object, bool end, Get get)
   GST_OBJECT_UNLOCK (object);
 }
 
+/* EOS of a passthrough whose worker drains a JobQueue (prnwebhook, prnsave):
+ * waits up to `timeout_ms` for `worker` (wait_idle (), counts ()), warns when
+ * some jobs are still pending ("<n> <not_done> within <timeout> ms."), and posts
+ * an element message `name` with `done_field`, "failed", "dropped" and
+ * "waiting". In the streaming thread, with the stream lock held: a flush or
+ * PAUSED to READY ends the wait (end_eos_wait). */
+template <typename Worker>
+inline void
+wait_for_worker_at_eos (GstElement * element, Worker & worker, guint timeout_ms, const char *name,
+    const char *done_field, const char *not_done)
+{
+  worker.wait_idle (timeout_ms);
+  const auto c = worker.counts ();
+  if (c.pending > 0) {
+    /* GST_ELEMENT_WARNING's own log line would go to the header's debug
+     * category, not the element's: the message is posted directly. */
+    gst_element_message_full (element, GST_MESSAGE_WARNING, GST_RESOURCE_ERROR,
+        GST_RESOURCE_ERROR_WRITE, g_strdup_printf ("%" G_GUINT64_FORMAT " %s within %u ms.",
+            static_cast<guint64> (c.pending), not_done, timeout_ms),
+        g_strdup ("still queued or in progress at EOS"), __FILE__, GST_FUNCTION, __LINE__);
+  }
+  gst_element_post_message (element, gst_message_new_element (GST_OBJECT (element),
+          gst_structure_new (name, done_field, G_TYPE_UINT64, static_cast<guint64> (c.done), "failed",
+              G_TYPE_UINT64, static_cast<guint64> (c.failed), "dropped", G_TYPE_UINT64,
+              static_cast<guint64> (c.dropped), "waiting", G_TYPE_UINT64,
+              static_cast<guint64> (c.pending), NULL)));
+}
+
 }  // namespace prn

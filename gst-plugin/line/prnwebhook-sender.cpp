@@ -97,13 +97,6 @@ WebhookSender::resume_wait ()
   queue_.resume_wait ();
 }
 
-WebhookSender::Counts
-WebhookSender::counts () const
-{
-  const JobCounts c = queue_.counts ();
-  return {c.done, c.failed, c.dropped, c.pending};
-}
-
 std::string
 WebhookSender::attempt (void *handle, const std::string & payload)
 {

@@ -1,6 +1,6 @@
 /* prnline: the HTTP side of prnwebhook, on libcurl. Plain C++ (no GObject): a
  * worker thread POSTs queued JSON payloads to one URL, retries failures, and
- * accounts for every payload: queued = posted + failed + dropped + pending. */
+ * accounts for every payload: queued = done (posted) + failed + dropped + pending. */
 #pragma once
 
 #include <cstdint>
@@ -43,13 +43,10 @@ public:
   void cancel_wait ();
   void resume_wait ();
 
-  struct Counts {
-    uint64_t posted = 0;        /* answered 2xx */
-    uint64_t failed = 0;        /* given up after every attempt */
-    uint64_t dropped = 0;       /* refused (queue full) or abandoned at stop */
-    uint64_t pending = 0;       /* queued or in progress */
-  };
-  Counts counts () const;       /* all four at one instant */
+  /* done: answered 2xx; failed: given up after every attempt; dropped: refused
+   * (queue full) or abandoned at stop; pending: queued or in progress. All four
+   * at one instant. */
+  JobCounts counts () const { return queue_.counts (); }
 
   /* Stops the worker now (as the destructor does), so that counts() are final. */
   void stop ();

@@ -498,6 +498,23 @@ TEST (Save, AFlushEndsTheEosWait)
   gate.release ();
   eos.join ();
   gst_bus_set_sync_handler (bus.bus, nullptr, nullptr, nullptr);
+  /* EOS reported what it left: a warning, and the counts with frames waiting. */
+  GstMessage *w = gst_bus_pop_filtered (bus.bus, GST_MESSAGE_WARNING);
+  ASSERT_NE (w, nullptr) << "no warning about the frames left at EOS";
+  GError *err = nullptr;
+  gst_message_parse_warning (w, &err, nullptr);
+  EXPECT_NE (std::string (err->message).find ("frames were not saved within 600000 ms"), std::string::npos)
+      << err->message;
+  g_error_free (err);
+  gst_message_unref (w);
+  bool reported = false;
+  for (GstStructure *st : element_messages (bus.bus)) {
+    guint64 waiting = 0;
+    if (gst_structure_has_name (st, "prnsave") && gst_structure_get_uint64 (st, "waiting", &waiting))
+      reported = waiting >= 1;
+    gst_structure_free (st);
+  }
+  EXPECT_TRUE (reported) << "no prnsave message with the frames waiting";
   gst_harness_teardown (h);
 }
 
