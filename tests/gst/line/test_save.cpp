@@ -1,140 +1,23 @@
 /* prnsave with GstHarness: frames built in code with a meta, saved to a real
- * temporary folder, read back with libpng (png_reader.h) and the JSON parser. */
-#include "jsonlines_fixture.h"
-#include "png_reader.h"
+ * temporary folder, read back with libpng (png_reader.h) and the JSON parser:
+ * the files, what is saved, max-files, formats, failures, bad settings. The
+ * queue and the EOS wait: test_save_queue.cpp. */
 #include "reject_fixture.h"
+#include "save_fixture.h"
 
 #include <gtest/gtest.h>
 
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <fstream>
-#include <functional>
-#include <mutex>
 #include <regex>
 #include <string>
 #include <thread>
 #include <vector>
 
 using namespace prntest;
-
-namespace {
-
-constexpr int W = 32, H = 8;
-
-/* The names in `folder`, sorted; hidden ones (temporary files) included. */
-std::vector<std::string>
-list_folder (const std::string &folder)
-{
-  std::vector<std::string> names;
-  if (DIR *d = opendir (folder.c_str ())) {
-    while (const dirent *e = readdir (d))
-      if (std::string (e->d_name) != "." && std::string (e->d_name) != "..")
-        names.push_back (e->d_name);
-    closedir (d);
-  }
-  std::sort (names.begin (), names.end ());
-  return names;
-}
-
-std::vector<std::string>
-with_suffix (const std::vector<std::string> &names, const std::string &suffix)
-{
-  std::vector<std::string> out;
-  for (const std::string &n : names)
-    if (n.size () >= suffix.size () && n.compare (n.size () - suffix.size (), suffix.size (), suffix) == 0)
-      out.push_back (n);
-  return out;
-}
-
-void
-touch (const std::string &path)
-{
-  std::ofstream (path) << "x";
-}
-
-/* The value of the sample of pixel (x, y), channel c, in the frames of these tests. */
-int
-pattern (int x, int y, int c)
-{
-  return (x * 7 + y * 13 + c * 50) & 0xff;
-}
-
-/* A frame of a packed 8-bit `format` with the pattern in R, G, B (grey: channel
- * 0) and alpha 200 + y. */
-GstBuffer *
-pattern_frame (const char *format, int width, int height)
-{
-  return make_frame_with (format, width, height, [] (int x, int y, int c) {
-        return static_cast<guint8> (c == GST_VIDEO_COMP_A ? 200 + y : pattern (x, y, c));
-      });
-}
-
-/* Adds a meta: the heatmap (W / 4 x rows cells, scale 4) hot (0.95) in columns
- * [8, 16) of rows 3 and 4, else 0.1; `anomalous`; `regions`. */
-void
-add_save_meta (GstBuffer *buffer, int rows, bool anomalous, const std::vector<GstPrnRegion> &regions)
-{
-  const std::vector<float> heat = make_heatmap (W / 4, rows, 0.1f, 2, 4, 3, 5, 0.95f);
-  GstPrnAnomalyMeta *meta = add_meta (buffer, 0.5f, heat, W / 4, rows, 4.0f);
-  meta->anomalous = anomalous;
-  meta->score = anomalous ? 0.9f : 0.2f;
-  for (const GstPrnRegion &r : regions)
-    gst_prn_anomaly_meta_add_region (meta, &r);
-}
-
-GstBuffer *
-saved_frame (bool anomalous, const std::vector<GstPrnRegion> &regions = {}, const char *format = "GRAY8")
-{
-  GstBuffer *b = pattern_frame (format, W, H);
-  add_save_meta (b, H, anomalous, regions);
-  GST_BUFFER_PTS (b) = 2 * GST_SECOND;
-  return b;
-}
-
-GstHarness *
-save_harness (const std::function<void (GstElement *)> &configure, GstBus *bus = nullptr,
-    const char *format = "GRAY8", int width = W, int height = H)
-{
-  return passthrough_harness ("prnsave", configure, bus, video_caps (format, width, height).c_str ());
-}
-
-guint64
-count (GstHarness *h, const char *name)
-{
-  guint64 v = 0;
-  g_object_get (h->element, name, &v, NULL);
-  return v;
-}
-
-PngPixels
-png_of (const std::string &path)
-{
-  PngPixels p;
-  std::string error;
-  EXPECT_TRUE (read_png (path, p, error)) << error;
-  return p;
-}
-
-/* The structures of the element messages on `bus`, in order (popped). */
-std::vector<GstStructure *>
-element_messages (GstBus *bus)
-{
-  std::vector<GstStructure *> out;
-  while (GstMessage *m = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT)) {
-    out.push_back (gst_structure_copy (gst_message_get_structure (m)));
-    gst_message_unref (m);
-  }
-  return out;
-}
-
-}  // namespace
 
 TEST (Save, SavesAnomalousFramesAsPngHeatmapAndJson)
 {
@@ -402,119 +285,6 @@ TEST (Save, AFailedWriteIsCountedWarnedOnceAndTheStreamGoesOn)
   EXPECT_EQ (count (h, "failed"), 3u);
   EXPECT_EQ (count_warnings (bus.bus), 1) << "one warning per outage, not per frame";
   EXPECT_EQ (list_folder (d).size (), 3u) << "one set; nothing of the failures left";
-  gst_harness_teardown (h);
-}
-
-namespace {
-
-/* Holds the worker of a prnsave when it posts "prnsave-file" (a bus sync handler
- * runs in the posting thread) until release(). */
-struct WorkerGate {
-  std::mutex mutex;
-  std::condition_variable cv;
-  bool entered = false, released = false;
-
-  static GstBusSyncReply handler (GstBus *, GstMessage *m, gpointer data)
-  {
-    auto *g = static_cast<WorkerGate *> (data);
-    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ELEMENT
-        && gst_structure_has_name (gst_message_get_structure (m), "prnsave-file")) {
-      std::unique_lock<std::mutex> lock (g->mutex);
-      g->entered = true;
-      g->cv.notify_all ();
-      g->cv.wait (lock, [g] { return g->released; });
-    }
-    return GST_BUS_PASS;
-  }
-  bool wait_entered ()
-  {
-    std::unique_lock<std::mutex> lock (mutex);
-    return cv.wait_for (lock, std::chrono::seconds (30), [this] { return entered; });
-  }
-  void release ()
-  {
-    std::lock_guard<std::mutex> lock (mutex);
-    released = true;
-    cv.notify_all ();
-  }
-};
-
-}  // namespace
-
-TEST (Save, NeverHoldsTheStreamUpAndBoundsItsQueue)
-{
-  /* max-queued 1: the worker is held after its first set; of 19 more frames one
-   * waits and 18 are dropped (warned about once), and every buffer passes. */
-  TmpDir tmp;
-  BusHolder bus;
-  WorkerGate gate;
-  gst_bus_set_sync_handler (bus.bus, WorkerGate::handler, &gate, nullptr);
-  GstHarness *h = save_harness ([&] (GstElement *e) {
-        g_object_set (e, "location", tmp.file ("d").c_str (), "max-queued", 1u, "heatmap", FALSE, NULL);
-      }, bus.bus);
-  ASSERT_NE (h, nullptr);
-  push_ok (h, saved_frame (true));
-  ASSERT_TRUE (gate.wait_entered ()) << "the first set was not written";
-  for (int i = 0; i < 19; i++)
-    push_ok (h, saved_frame (true));
-  EXPECT_EQ (count (h, "dropped"), 18u);
-  gate.release ();
-  ASSERT_TRUE (gst_harness_push_event (h, gst_event_new_eos ()));
-  EXPECT_EQ (count (h, "saved"), 2u);
-  EXPECT_EQ (count (h, "dropped"), 18u);
-  gst_bus_set_sync_handler (bus.bus, nullptr, nullptr, nullptr);
-  EXPECT_EQ (count_warnings (bus.bus), 1) << "one warning for the drops";
-  EXPECT_EQ (with_suffix (list_folder (tmp.file ("d")), ".json").size (), 2u);
-  gst_harness_teardown (h);
-}
-
-TEST (Save, AFlushEndsTheEosWait)
-{
-  /* The worker is held, so the queue never empties: EOS waits (flush-timeout
-   * 10 min) until a flush ends the wait. The same wait ends at PAUSED to READY
-   * (prn::end_eos_wait, shared with prnmqtt and prnwebhook). */
-  TmpDir tmp;
-  BusHolder bus;
-  WorkerGate gate;
-  gst_bus_set_sync_handler (bus.bus, WorkerGate::handler, &gate, nullptr);
-  GstHarness *h = save_harness ([&] (GstElement *e) {
-        g_object_set (e, "location", tmp.file ("d").c_str (), "flush-timeout", 600000u, NULL);
-      }, bus.bus);
-  ASSERT_NE (h, nullptr);
-  push_ok (h, saved_frame (true));
-  ASSERT_TRUE (gate.wait_entered ());
-  push_ok (h, saved_frame (true));
-  std::atomic<bool> eos_done {false};
-  std::thread eos ([&] {
-    gst_harness_push_event (h, gst_event_new_eos ());
-    eos_done = true;
-  });
-  std::this_thread::sleep_for (std::chrono::milliseconds (300));
-  EXPECT_FALSE (eos_done) << "EOS did not wait for the queue";
-  ASSERT_TRUE (gst_harness_push_event (h, gst_event_new_flush_start ()));
-  for (int i = 0; i < 250 && !eos_done; i++)
-    std::this_thread::sleep_for (std::chrono::milliseconds (20));
-  EXPECT_TRUE (eos_done) << "the flush did not end the EOS wait";
-  gate.release ();
-  eos.join ();
-  gst_bus_set_sync_handler (bus.bus, nullptr, nullptr, nullptr);
-  /* EOS reported what it left: a warning, and the counts with frames waiting. */
-  GstMessage *w = gst_bus_pop_filtered (bus.bus, GST_MESSAGE_WARNING);
-  ASSERT_NE (w, nullptr) << "no warning about the frames left at EOS";
-  GError *err = nullptr;
-  gst_message_parse_warning (w, &err, nullptr);
-  EXPECT_NE (std::string (err->message).find ("frames were not saved within 600000 ms"), std::string::npos)
-      << err->message;
-  g_error_free (err);
-  gst_message_unref (w);
-  bool reported = false;
-  for (GstStructure *st : element_messages (bus.bus)) {
-    guint64 waiting = 0;
-    if (gst_structure_has_name (st, "prnsave") && gst_structure_get_uint64 (st, "waiting", &waiting))
-      reported = waiting >= 1;
-    gst_structure_free (st);
-  }
-  EXPECT_TRUE (reported) << "no prnsave message with the frames waiting";
   gst_harness_teardown (h);
 }
 
