@@ -60,7 +60,7 @@ struct _GstPrnWebhook {
 
   WebhookSettings *settings;    /* under the object lock; from _init to finalize */
   prn::WebhookSender *sender;   /* the pointer under the object lock; from start() to stop() */
-  prn::JobCounts last;      /* under the object lock: the counts at the last stop() */
+  prn::JobCounts last;          /* under the object lock: the counts at the last stop() */
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",

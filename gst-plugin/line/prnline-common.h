@@ -1,4 +1,5 @@
-/* prnline: what the prnline elements share (property flags, buffer times). */
+/* prnline: what the prnline elements share (property flags, buffer times, the
+ * EOS wait of the passthroughs with a worker thread). */
 #pragma once
 
 #include <gst/gst.h>
