@@ -194,6 +194,32 @@ TEST (Save, MaxFilesKeepsTheNewestSetsEarlierRunsIncluded)
   gst_harness_teardown (h2);
 }
 
+namespace {
+
+/* `frame` (an anomalous meta added) through a prnsave of `format`, `width` x H,
+ * without heatmap: the one PNG it saved (empty when it saved none or more). */
+PngPixels
+save_one (GstBuffer *frame, const char *format, int width)
+{
+  TmpDir tmp;
+  GstHarness *h = save_harness ([&] (GstElement *e) {
+        g_object_set (e, "location", tmp.file ("d").c_str (), "heatmap", FALSE, NULL);
+      }, nullptr, format, width, H);
+  if (h == nullptr) {
+    gst_buffer_unref (frame);
+    return {};
+  }
+  add_save_meta (frame, H, true, {});
+  push_ok (h, frame);
+  EXPECT_TRUE (gst_harness_push_event (h, gst_event_new_eos ()));
+  gst_harness_teardown (h);
+  const std::vector<std::string> png = with_suffix (list_folder (tmp.file ("d")), ".png");
+  EXPECT_EQ (png.size (), 1u);
+  return png.size () == 1 ? png_of (tmp.file ("d") + "/" + png[0]) : PngPixels {};
+}
+
+}  // namespace
+
 TEST (Save, Gray16AndRgbFormatsAreSavedExactly)
 {
   /* 29 pixels wide: every format's rows are padded to 4 bytes, and the padding
@@ -201,11 +227,6 @@ TEST (Save, Gray16AndRgbFormatsAreSavedExactly)
   constexpr int OW = 29;
   /* GRAY16_LE: every 16 bits kept (high and low bytes differ). */
   {
-    TmpDir tmp;
-    GstHarness *h = save_harness ([&] (GstElement *e) {
-          g_object_set (e, "location", tmp.file ("d").c_str (), "heatmap", FALSE, NULL);
-        }, nullptr, "GRAY16_LE", OW, H);
-    ASSERT_NE (h, nullptr);
     GstVideoInfo info;
     gst_video_info_set_format (&info, GST_VIDEO_FORMAT_GRAY16_LE, OW, H);
     ASSERT_GT (GST_VIDEO_INFO_PLANE_STRIDE (&info, 0), OW * 2);
@@ -216,34 +237,17 @@ TEST (Save, Gray16AndRgbFormatsAreSavedExactly)
       for (int x = 0; x < OW; x++)
         GST_WRITE_UINT16_LE (map.data + y * GST_VIDEO_INFO_PLANE_STRIDE (&info, 0) + 2 * x, (y * OW + x) * 251 + 1);
     gst_buffer_unmap (b, &map);
-    add_save_meta (b, H, true, {});
-    push_ok (h, b);
-    ASSERT_TRUE (gst_harness_push_event (h, gst_event_new_eos ()));
-    const std::vector<std::string> png = with_suffix (list_folder (tmp.file ("d")), ".png");
-    ASSERT_EQ (png.size (), 1u);
-    const PngPixels p = png_of (tmp.file ("d") + "/" + png[0]);
+    const PngPixels p = save_one (b, "GRAY16_LE", OW);
     EXPECT_EQ (p.depth, 16);
     EXPECT_EQ (p.channels, 1);
     ASSERT_EQ (p.width, OW);
     for (int i = 0; i < OW * H; i++)
       ASSERT_EQ (p.samples[i], i * 251 + 1) << "sample " << i;
-    gst_harness_teardown (h);
   }
   /* GRAY8 and the packed RGB families: R, G, B in order; alpha kept, padding not. */
   for (const char *format : { "GRAY8", "RGB", "BGR", "BGRx", "xRGB", "RGBA", "ABGR" }) {
     SCOPED_TRACE (format);
-    TmpDir tmp;
-    GstHarness *h = save_harness ([&] (GstElement *e) {
-          g_object_set (e, "location", tmp.file ("d").c_str (), "heatmap", FALSE, NULL);
-        }, nullptr, format, OW, H);
-    ASSERT_NE (h, nullptr);
-    GstBuffer *b = pattern_frame (format, OW, H);
-    add_save_meta (b, H, true, {});
-    push_ok (h, b);
-    ASSERT_TRUE (gst_harness_push_event (h, gst_event_new_eos ()));
-    const std::vector<std::string> png = with_suffix (list_folder (tmp.file ("d")), ".png");
-    ASSERT_EQ (png.size (), 1u);
-    const PngPixels p = png_of (tmp.file ("d") + "/" + png[0]);
+    const PngPixels p = save_one (pattern_frame (format, OW, H), format, OW);
     const bool grey = std::string (format) == "GRAY8";
     const bool alpha = !grey && std::string (format).find ('A') != std::string::npos;
     ASSERT_EQ (p.channels, grey ? 1 : alpha ? 4 : 3);
@@ -256,7 +260,6 @@ TEST (Save, Gray16AndRgbFormatsAreSavedExactly)
           ASSERT_EQ (p.at (x, y, 3), 200 + y);
         }
       }
-    gst_harness_teardown (h);
   }
 }
 
