@@ -1,17 +1,14 @@
 #include "prn/state_dict.h"
 
+#include "prn/atomic_file.h"
 #include "prn/error.h"
 #include "torch_pickle.h"
 
 #include <torch/serialize.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <fstream>
-#include <unistd.h>
 
 namespace prn {
 namespace {
@@ -45,40 +42,9 @@ TensorMap read_state_dict(const std::string &path) {
 }
 
 void write_file_atomic(const std::string &path, const std::string &bytes) {
-  std::string tmp = path + ".tmp-XXXXXX";
-  std::vector<char> name(tmp.begin(), tmp.end());
-  name.push_back('\0');
-  int fd = mkstemp(name.data());
-  PRN_CHECK(fd >= 0, "cannot create a temporary file next to '", path, "': ", std::strerror(errno));
-  const char *p = bytes.data();
-  size_t left = bytes.size();
-  bool ok = true;
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      ok = false;
-      break;
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-  int err = errno;
-  ok = ok && ::fsync(fd) == 0;
-  if (!ok)
-    err = errno;
-  ::close(fd);
-  if (!ok) {
-    ::unlink(name.data());
-    throw Error(detail::concat("cannot write '", path, "': ", std::strerror(err)));
-  }
-  ::chmod(name.data(), 0644);
-  if (std::rename(name.data(), path.c_str()) != 0) {
-    err = errno;
-    ::unlink(name.data());
-    throw Error(detail::concat("cannot write '", path, "': ", std::strerror(err)));
-  }
+  const AtomicWriteResult written = write_file_atomically(path, bytes);
+  if (!written.ok())
+    throw Error(written.error);
 }
 
 void write_state_dict(const std::string &path, const TensorMap &tensors) {

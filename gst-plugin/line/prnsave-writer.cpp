@@ -1,7 +1,8 @@
 #include "prnsave-writer.h"
 
+#include "prn/atomic_file.h"
+
 #include <dirent.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,78 +22,46 @@ namespace prn {
 
 namespace {
 
-bool
-ends_with (const std::string & s, const std::string & suffix)
-{
-  return s.size () >= suffix.size () && s.compare (s.size () - suffix.size (), suffix.size (), suffix) == 0;
-}
-
 std::string
 errno_text (const char *what, const std::string & path)
 {
   return std::string (what) + " " + path + ": " + std::strerror (errno);
 }
 
-/* Writes `data` to folder/name through a hidden temporary file, synced, then
- * renamed: a reader sees the whole file or none. An existing folder/name is
- * never replaced (`exists` is set then). "" or why not. */
+/* folder/name, written whole or not at all; an existing file is never
+ * replaced (`exists` is set then). "" or why not. */
 std::string
-write_atomic (const std::string & folder, const std::string & name, const std::string & data,
+write_new_file (const std::string & folder, const std::string & name, const std::string & data,
     bool *exists = nullptr)
 {
-  const std::string tmp = folder + "/." + name + ".tmp", path = folder + "/" + name;
-  const int fd = open (tmp.c_str (), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
-    return errno_text ("cannot create", tmp);
-  std::string why;
-  size_t written = 0;
-  while (why.empty () && written < data.size ()) {
-    const ssize_t n = write (fd, data.data () + written, data.size () - written);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      why = errno_text ("cannot write", tmp);
-    else
-      written += static_cast<size_t> (n);
-  }
-  if (why.empty () && fsync (fd) != 0)
-    why = errno_text ("cannot write", tmp);
-  if (close (fd) != 0 && why.empty ())
-    why = errno_text ("cannot write", tmp);
-  if (why.empty () && renameat2 (AT_FDCWD, tmp.c_str (), AT_FDCWD, path.c_str (), RENAME_NOREPLACE) != 0) {
-    if (errno == EEXIST && exists != nullptr)
-      *exists = true;
-    why = errno_text ("cannot rename to", path);
-  }
-  if (!why.empty ())
-    unlink (tmp.c_str ());
-  return why;
+  const AtomicWriteResult written = write_file_atomically (folder + "/" + name, data, {.replace = false});
+  if (exists != nullptr)
+    *exists = written.exists;
+  return written.error;
 }
 
 /* What a name of the folder is to a writer of `prefix`. */
 enum class NameKind { OTHER, SET_JSON, SET_IMAGE, TEMPORARY };
 
 /* Names of sets: <prefix>-YYYYmmddTHHMMSS.mmmZ-<digits>(.json|.png|-heatmap.png);
- * temporary files: '.' and such a name and ".tmp". `base` gets the set's name. */
+ * temporary files: the atomic writer's hidden ones for such a name
+ * (prn/atomic_file.h). `base` gets the set's name. */
 NameKind
 classify (const std::string & name, const std::string & prefix, std::string & base)
 {
   static const std::regex set ("(\\d{8}T\\d{6}\\.\\d{3}Z-\\d+)(\\.json|\\.png|-heatmap\\.png)");
-  const bool hidden = !name.empty () && name[0] == '.';
-  const std::string head = (hidden ? "." : "") + prefix + "-";
-  if (name.rfind (head, 0) != 0)
+  std::string target;
+  const bool temporary = is_atomic_temporary (name, &target);
+  const std::string &file = temporary ? target : name;
+  const std::string head = prefix + "-";
+  if (file.rfind (head, 0) != 0)
     return NameKind::OTHER;
-  std::string rest = name.substr (head.size ());
-  if (hidden) {
-    if (!ends_with (rest, ".tmp"))
-      return NameKind::OTHER;
-    rest.resize (rest.size () - 4);
-  }
+  const std::string rest = file.substr (head.size ());
   std::smatch m;
   if (!std::regex_match (rest, m, set))
     return NameKind::OTHER;
   base = prefix + "-" + m[1].str ();
-  if (hidden)
+  if (temporary)
     return NameKind::TEMPORARY;
   return m[2] == ".json" ? NameKind::SET_JSON : NameKind::SET_IMAGE;
 }
@@ -226,7 +195,7 @@ SaveWriter::write_set (const SaveJob & job, SavedSet & saved)
   for (int attempt = 0; attempt < 100; attempt++) {
     base = set_name (options_.prefix, job.time, sequence_);
     bool exists = false;
-    why = write_atomic (folder, base + ".png", image_png, &exists);
+    why = write_new_file (folder, base + ".png", image_png, &exists);
     if (!exists)
       break;
     sequence_++;
@@ -235,20 +204,14 @@ SaveWriter::write_set (const SaveJob & job, SavedSet & saved)
     return why;
   const std::string image = base + ".png", heatmap = with_heatmap ? base + "-heatmap.png" : "";
   if (with_heatmap)
-    why = write_atomic (folder, heatmap, heatmap_png);
+    why = write_new_file (folder, heatmap, heatmap_png);
   if (why.empty ())
-    why = write_atomic (folder, base + ".json", json_with_files (job.json, image, heatmap) + "\n");
+    why = write_new_file (folder, base + ".json", json_with_files (job.json, image, heatmap) + "\n");
   if (!why.empty ()) {
     unlink ((folder + "/" + image).c_str ());
     if (with_heatmap)
       unlink ((folder + "/" + heatmap).c_str ());
     return why;
-  }
-  /* The renames are durable once the folder is synced. */
-  const int dir = open (folder.c_str (), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    fsync (dir);
-    close (dir);
   }
   sequence_++;
   if (options_.max_files > 0)

@@ -23,9 +23,9 @@ TensorMap read_state_dict(const std::string &path);
 // atomically: to a temporary file in the same folder, then renamed over path.
 void write_state_dict(const std::string &path, const TensorMap &tensors);
 
-// Writes bytes to path atomically (temporary file + fsync + rename); throws
-// prn::Error naming the file on failure. An existing file is never left half
-// written.
+// Writes bytes to path atomically (prn/atomic_file.h: a hidden temporary file,
+// fsync, rename over path, fsync of the folder); throws prn::Error naming the
+// file on failure. An existing file is never left half written.
 void write_file_atomic(const std::string &path, const std::string &bytes);
 
 } // namespace prn

@@ -147,10 +147,11 @@ TEST (Save, MaxFilesKeepsTheNewestSetsEarlierRunsIncluded)
    * and a fourth (an image without its .json); files that are not sets of the
    * prefix "prn": another prefix's, one that only begins like it, notes. */
   const std::vector<std::string> others = { "cam2-20200101T000000.000Z-000000.json",
-    "notes.txt", "prn-cam2-20200101T000000.000Z-000000.json", "prn-notes.json", "prn-notes.png" };
+    "notes.txt", "prn-cam2-20200101T000000.000Z-000000.json", "prn-notes.json", "prn-notes.png",
+    ".cam2-20200101T000002.000Z-000002.json.tmp-Q1w2E3" };
   for (const char *name : { "prn-20200101T000000.000Z-000000.png", "prn-20200101T000000.000Z-000000.json",
          "prn-20200101T000001.000Z-000001.png", "prn-20200101T000001.000Z-000001-heatmap.png",
-         "prn-20200101T000001.000Z-000001.json", ".prn-20200101T000002.000Z-000002.png.tmp",
+         "prn-20200101T000001.000Z-000001.json", ".prn-20200101T000002.000Z-000002.png.tmp-a8Zq3x",
          "prn-20200101T000003.000Z-000003.png" })
     touch (d + "/" + name);
   for (const std::string &name : others)
