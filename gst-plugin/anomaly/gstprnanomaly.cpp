@@ -62,6 +62,7 @@ using prn::gst::finish_buffer;
 using prn::gst::ingest;
 using prn::gst::ingest_and_push;
 using prn::gst::restart_web;
+using prn::gst::update_latency;
 
 #define gst_prn_anomaly_parent_class parent_class
 G_DEFINE_TYPE (GstPrnAnomaly, gst_prn_anomaly, GST_TYPE_BASE_TRANSFORM);
@@ -123,6 +124,10 @@ gst_prn_anomaly_stop (GstBaseTransform * trans)
         self->state->engine->calls (), self->state->engine->call_time ().count () / 1e6);
   self->state->worker.reset (); /* joins: the pads are flushing, a push returns */
   drop_pending (self);
+  prn::gst::forget_held_events (self, false);
+  GST_OBJECT_LOCK (self);
+  self->state->latency = 0;
+  GST_OBJECT_UNLOCK (self);
   self->state->clock.reset ();
   self->state->engine.reset ();
   self->state->have_info = FALSE;
@@ -153,6 +158,11 @@ gst_prn_anomaly_set_caps (GstBaseTransform * trans, GstCaps * incaps, GstCaps * 
   }
   GST_DEBUG_OBJECT (self, "web of %d px %s, %d rows per buffer", GST_VIDEO_INFO_WIDTH (&info),
       GST_VIDEO_INFO_NAME (&info), GST_VIDEO_INFO_HEIGHT (&info));
+  GST_OBJECT_LOCK (self);
+  const guint max_inflight = s->props.max_inflight;
+  GST_OBJECT_UNLOCK (self);
+  s->held_buffers = prn::gst::held_buffers (*s, max_inflight);
+  update_latency (self);
   if (s->engine && s->engine->warm_up_calls () > warmed_before) {
     GST_INFO_OBJECT (self, "warmed up %" G_GINT64_FORMAT " model call shape(s) in %.1f ms",
         s->engine->warm_up_calls () - warmed_before,
@@ -177,6 +187,13 @@ gst_prn_anomaly_submit_input_buffer (GstBaseTransform * trans, gboolean is_disco
   if (!gst_base_transform_reconfigure (trans)) {
     gst_buffer_unref (input);
     return GST_FLOW_NOT_NEGOTIATED;
+  }
+  /* Controlled properties (threshold, pixel-threshold, ...) take their value
+   * for this buffer's time. */
+  if (trans->segment.format == GST_FORMAT_TIME && GST_BUFFER_PTS_IS_VALID (input)) {
+    const GstClockTime t = gst_segment_to_stream_time (&trans->segment, GST_FORMAT_TIME, GST_BUFFER_PTS (input));
+    if (GST_CLOCK_TIME_IS_VALID (t))
+      gst_object_sync_values (GST_OBJECT (self), t);
   }
   /* Rows were lost upstream: the web is no longer continuous. (The base class's
    * is_discont stays set once raised when generate_output is overridden, so the
@@ -206,6 +223,7 @@ gst_prn_anomaly_generate_output (GstBaseTransform * trans, GstBuffer ** outbuf)
   *outbuf = NULL;
   if (s->worker) /* the worker pushes; report what it met */
     return s->worker->flow ();
+  prn::gst::push_due_events (self); /* the buffers returned so far are out */
   if (!s->engine || s->pending.empty ())
     return GST_FLOW_OK;
   try {
@@ -223,10 +241,17 @@ gst_prn_anomaly_sink_event (GstBaseTransform * trans, GstEvent * event)
 {
   GstPrnAnomaly *self = GST_PRN_ANOMALY (trans);
   switch (GST_EVENT_TYPE (event)) {
-    case GST_EVENT_EOS:
     case GST_EVENT_CAPS:
+      /* The same caps again (an input-selector, a valve) keep the web going. */
+      if (prn::gst::same_caps (trans, event))
+        break;
+      /* fall through */
+    case GST_EVENT_EOS:
     case GST_EVENT_SEGMENT:
-      /* Held rows belong to the old caps / segment: score them and send them first. */
+    case GST_EVENT_GAP:
+    case GST_EVENT_STREAM_START:
+      /* The web ends (new caps, segment or stream; no data for a while): the
+       * held rows are scored and sent first. */
       drain (self);
       break;
     case GST_EVENT_FLUSH_START:
@@ -238,12 +263,30 @@ gst_prn_anomaly_sink_event (GstBaseTransform * trans, GstEvent * event)
         self->state->worker->wait_idle ();
         self->state->worker->set_flushing (false);
       }
-      restart_web (self);
+      prn::gst::forget_held_events (self, true);
+      if (!prn::gst::restart_web_or_error (self)) {
+        gst_event_unref (event);
+        return FALSE;
+      }
       break;
     default:
+      /* Any other serialized event waits for the buffers held before it. */
+      if ((gst_event_type_get_flags (GST_EVENT_TYPE (event)) & GST_EVENT_TYPE_SERIALIZED)
+          && prn::gst::hold_event (self, event))
+        return TRUE;
       break;
   }
   return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
+}
+
+/* Upstream's pools must have room for the buffers this element holds. */
+static gboolean
+gst_prn_anomaly_propose_allocation (GstBaseTransform * trans, GstQuery * decide_query, GstQuery * query)
+{
+  if (!GST_BASE_TRANSFORM_CLASS (parent_class)->propose_allocation (trans, decide_query, query))
+    return FALSE;
+  prn::gst::add_held_buffers (query, GST_PRN_ANOMALY (trans)->state->held_buffers);
+  return TRUE;
 }
 
 static gboolean
@@ -254,13 +297,13 @@ gst_prn_anomaly_query (GstBaseTransform * trans, GstPadDirection direction, GstQ
     return FALSE;
   if (direction != GST_PAD_SRC || GST_QUERY_TYPE (query) != GST_QUERY_LATENCY)
     return TRUE;
-  PrnAnomalyState *s = self->state;
   gboolean live;
   GstClockTime min, max;
   gst_query_parse_latency (query, &live, &min, &max);
-  GstClockTime ours = 0;
-  if (s->engine && s->have_info)
-    ours = prn::gst::own_latency (*s->engine, s->info);
+  /* Any thread may ask: the value the scoring thread keeps, not the engine. */
+  GST_OBJECT_LOCK (self);
+  const GstClockTime ours = self->state->latency;
+  GST_OBJECT_UNLOCK (self);
   GST_DEBUG_OBJECT (self, "latency: upstream %" GST_TIME_FORMAT ", ours %" GST_TIME_FORMAT,
       GST_TIME_ARGS (min), GST_TIME_ARGS (ours));
   min += ours;
@@ -354,6 +397,7 @@ gst_prn_anomaly_class_init (GstPrnAnomalyClass * klass)
   trans_class->generate_output = GST_DEBUG_FUNCPTR (gst_prn_anomaly_generate_output);
   trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_prn_anomaly_sink_event);
   trans_class->query = GST_DEBUG_FUNCPTR (gst_prn_anomaly_query);
+  trans_class->propose_allocation = GST_DEBUG_FUNCPTR (gst_prn_anomaly_propose_allocation);
 
   gst_type_mark_as_plugin_api (GST_TYPE_PRN_ANOMALY_MODE, (GstPluginAPIFlags) 0);
   gst_type_mark_as_plugin_api (GST_TYPE_PRN_ANOMALY_MESSAGES, (GstPluginAPIFlags) 0);

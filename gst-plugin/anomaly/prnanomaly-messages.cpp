@@ -115,6 +115,8 @@ void post_messages(GstElement *element, const GstSegment *segment, const RowCloc
 
 GstClockTime own_latency(const Engine &engine, const GstVideoInfo &info) {
   GstClockTime t = static_cast<GstClockTime>(engine.processing_time().count());
+  if (engine.rows_held() == 0) // frame mode: each buffer is scored alone, no row waits for another
+    return t;
   const int64_t rows = engine.rows_held() + GST_VIDEO_INFO_HEIGHT(&info) - 1;
   if (GST_VIDEO_INFO_FPS_N(&info) > 0 && rows > 0) // lines/s = fps * rows per buffer
     t += gst_util_uint64_scale(static_cast<guint64>(rows) * GST_SECOND, GST_VIDEO_INFO_FPS_D(&info),

@@ -51,7 +51,7 @@ void post_messages(GstElement *element, const GstSegment *segment, const RowCloc
                    const GstPrnAnomalyMeta *meta, int mode);
 
 // The element's own latency: the rows it holds at the stream's line rate, plus
-// the measured time to score them.
+// the measured time to score them (frame mode: the scoring time only).
 GstClockTime own_latency(const Engine &engine, const GstVideoInfo &info);
 
 } // namespace prn::gst

@@ -4,6 +4,8 @@
 #include "prn/error.h"
 #include "prn/stream/helper_thread.h"
 
+#include <algorithm>
+
 GST_DEBUG_CATEGORY_EXTERN (gst_prn_anomaly_debug);
 #define GST_CAT_DEFAULT gst_prn_anomaly_debug
 
@@ -29,9 +31,12 @@ pixel_threshold_of (const PrnAnomalySettings & p, const Engine & engine)
 void
 drop_pending (GstPrnAnomaly * self)
 {
-  for (GstBuffer *b : self->state->pending)
+  PrnAnomalyState *s = self->state;
+  for (GstBuffer *b : s->pending)
     gst_buffer_unref (b);
-  self->state->pending.clear ();
+  s->pending.clear ();
+  std::lock_guard<std::mutex> lock (s->events_lock);
+  s->buffers_out = s->buffers_in; /* no event waits for a dropped buffer */
 }
 
 /* Restarts the web (same caps): held rows are forgotten. */
@@ -44,6 +49,67 @@ restart_web (GstPrnAnomaly * self)
   if (s->engine && s->have_info)
     s->engine->start_web (GST_VIDEO_INFO_WIDTH (&s->info),
         prn::stream::pixel_format_from_name (GST_VIDEO_INFO_NAME (&s->info)));
+}
+
+gboolean
+restart_web_or_error (GstPrnAnomaly * self)
+{
+  try {
+    restart_web (self);
+    return TRUE;
+  } catch (const std::exception &e) {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Cannot start a new web: %s", e.what ()), (NULL));
+    return FALSE;
+  }
+}
+
+gboolean
+update_latency (GstPrnAnomaly * self)
+{
+  PrnAnomalyState *s = self->state;
+  const GstClockTime t = s->engine && s->have_info ? own_latency (*s->engine, s->info) : 0;
+  GST_OBJECT_LOCK (self);
+  const gboolean changed = t != s->latency;
+  s->latency = t;
+  GST_OBJECT_UNLOCK (self);
+  return changed;
+}
+
+guint
+held_buffers (const PrnAnomalyState & s, guint max_inflight)
+{
+  if (!s.engine || !s.have_info)
+    return 0;
+  const int64_t rows = s.engine->rows_held (), height = std::max (1, GST_VIDEO_INFO_HEIGHT (&s.info));
+  const int64_t waiting = rows > 0 ? (rows + height - 1) / height + 1 : 0; /* + the one not yet final */
+  return static_cast<guint> (waiting) + max_inflight;
+}
+
+void
+add_held_buffers (GstQuery * query, guint held)
+{
+  if (held == 0)
+    return;
+  const guint n = gst_query_get_n_allocation_pools (query);
+  for (guint i = 0; i < n; ++i) {
+    GstBufferPool *pool = nullptr;
+    guint size = 0, min = 0, max = 0;
+    gst_query_parse_nth_allocation_pool (query, i, &pool, &size, &min, &max);
+    min += held;
+    if (max != 0 && max < min)
+      max = min;
+    gst_query_set_nth_allocation_pool (query, i, pool, size, min, max);
+    if (pool != nullptr)
+      gst_object_unref (pool);
+  }
+  if (n > 0)
+    return;
+  GstCaps *caps = nullptr;
+  gboolean need_pool = FALSE;
+  gst_query_parse_allocation (query, &caps, &need_pool);
+  GstVideoInfo info;
+  const guint size = caps != nullptr && gst_video_info_from_caps (&info, caps) ? GST_VIDEO_INFO_SIZE (&info) : 0;
+  gst_query_add_allocation_pool (query, nullptr, size, held, 0);
 }
 
 /* Takes the oldest held buffer with its results, meta attached and messages posted. */
@@ -61,6 +127,7 @@ finish_buffer (GstPrnAnomaly * self)
   prn::gst::BufferResult r = s->engine->take ();
   GstBuffer *buf = gst_buffer_make_writable (s->pending.front ());
   s->pending.pop_front ();
+  count_buffer_out (self);
 
   GstPrnAnomalyMeta *m =
       prn::gst::attach_meta (buf, r, s->clock.web_base (), threshold, pixel_threshold, p.min_region_area,
@@ -77,13 +144,17 @@ drain (GstPrnAnomaly * self)
   PrnAnomalyState *s = self->state;
   if (s->worker)
     s->worker->wait_idle (); /* from here on only this thread touches the engine */
-  if (!s->engine || s->pending.empty ())
+  if (!s->engine || s->pending.empty ()) {
+    push_due_events (self, true);
     return GST_FLOW_OK;
+  }
   GstFlowReturn ret = GST_FLOW_OK;
   auto score_and_push = [&] {
     s->engine->finish ();
-    while (ret == GST_FLOW_OK && s->engine->ready ())
+    while (ret == GST_FLOW_OK && s->engine->ready ()) {
       ret = gst_pad_push (GST_BASE_TRANSFORM_SRC_PAD (self), finish_buffer (self));
+      push_due_events (self);
+    }
   };
   try {
     /* With a worker, the worker's thread is the one that scores: scoring here
@@ -98,7 +169,9 @@ drain (GstPrnAnomaly * self)
     ret = GST_FLOW_ERROR;
   }
   GST_DEBUG_OBJECT (self, "drained: %s", gst_flow_get_name (ret));
-  restart_web (self);
+  push_due_events (self, true); /* they came before what drains */
+  if (!restart_web_or_error (self))
+    ret = GST_FLOW_ERROR;
   return ret;
 }
 
@@ -137,11 +210,15 @@ ingest (GstPrnAnomaly * self, GstBuffer * input)
   gst_video_frame_unmap (&frame);
   s->clock.add (first_row, rows, GST_BUFFER_PTS (input), GST_BUFFER_DURATION (input));
   s->pending.push_back (input);
+  count_buffer_in (self);
 
-  /* The first measured inference time changes the latency we report. */
-  if (!s->latency_posted && s->engine->calls () > calls_before) {
-    s->latency_posted = TRUE;
-    gst_element_post_message (GST_ELEMENT (self), gst_message_new_latency (GST_OBJECT (self)));
+  /* Measured inference times are the latency we report; the first one changes it. */
+  if (s->engine->calls () > calls_before) {
+    update_latency (self);
+    if (!s->latency_posted) {
+      s->latency_posted = TRUE;
+      gst_element_post_message (GST_ELEMENT (self), gst_message_new_latency (GST_OBJECT (self)));
+    }
   }
   return GST_FLOW_OK;
 }
@@ -153,8 +230,10 @@ ingest_and_push (GstPrnAnomaly * self, GstBuffer * input)
   PrnAnomalyState *s = self->state;
   GstFlowReturn ret = ingest (self, input);
   try {
-    while (ret == GST_FLOW_OK && s->engine->ready ())
+    while (ret == GST_FLOW_OK && s->engine->ready ()) {
       ret = gst_pad_push (GST_BASE_TRANSFORM_SRC_PAD (self), finish_buffer (self));
+      push_due_events (self);
+    }
   } catch (const std::exception &e) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Scoring failed."), ("%s", e.what ()));
     ret = GST_FLOW_ERROR;

@@ -55,6 +55,8 @@ gst_prn_anomaly_meta_transform (GstBuffer * dest, GstMeta * meta, GstBuffer * /*
       return FALSE;
   } else if (!GST_META_TRANSFORM_IS_COPY (type)) {
     return FALSE;
+  } else if (data != nullptr && static_cast<const GstMetaTransformCopy *> (data)->region) {
+    return FALSE;               /* a part of the buffer: the heatmap's rows would not match */
   }
 
   const auto *src = reinterpret_cast<const GstPrnAnomalyMeta *> (meta);

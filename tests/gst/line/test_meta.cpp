@@ -112,6 +112,19 @@ TEST (Meta, HeatmapOfWrongSizeIsRefused)
   gst_buffer_unref (buffer);
 }
 
+TEST (Meta, ACopyOfPartOfTheBufferHasNoMeta)
+{
+  GstBuffer *buffer = gst_buffer_new_allocate (nullptr, 16, nullptr);
+  add_full_meta (buffer);
+  GstBuffer *part = gst_buffer_copy_region (buffer, GST_BUFFER_COPY_ALL, 0, 8);
+  EXPECT_EQ (gst_buffer_get_prn_anomaly_meta (part), nullptr);
+  GstBuffer *whole = gst_buffer_copy_region (buffer, GST_BUFFER_COPY_ALL, 0, 16);
+  EXPECT_NE (gst_buffer_get_prn_anomaly_meta (whole), nullptr);
+  gst_buffer_unref (part);
+  gst_buffer_unref (whole);
+  gst_buffer_unref (buffer);
+}
+
 TEST (Meta, CopySharesHeatmapAndCopiesRegions)
 {
   GstBuffer *buffer = gst_buffer_new_allocate (nullptr, 16, nullptr);
@@ -134,7 +147,7 @@ TEST (Meta, CopySharesHeatmapAndCopiesRegions)
   gst_buffer_unref (copy);
 }
 
-/* The transform function itself: copies, same-size scales kept, others refused. */
+/* The transform function itself: whole copies and same-size scales kept, others refused. */
 TEST (Meta, TransformKeepsOnlyCopiesAndSameSizeScales)
 {
   GstBuffer *buffer = gst_buffer_new_allocate (nullptr, 16, nullptr);
@@ -152,8 +165,10 @@ TEST (Meta, TransformKeepsOnlyCopiesAndSameSizeScales)
     bool kept;
   };
   GstMetaTransformCopy copy = { FALSE, 0, static_cast<gsize> (-1) };
+  GstMetaTransformCopy part = { TRUE, 0, 8 };  /* a region of the buffer: its rows differ */
   GstVideoMetaTransform to_same = { &in, &same }, to_smaller = { &in, &smaller };
   for (const Case &k : { Case { g_quark_from_static_string ("gst-copy"), &copy, true },
+          Case { g_quark_from_static_string ("gst-copy"), &part, false },
           Case { scale, &to_same, true }, Case { scale, &to_smaller, false },
           Case { g_quark_from_static_string ("prn-test-unknown"), nullptr, false } }) {
     SCOPED_TRACE (g_quark_to_string (k.type));

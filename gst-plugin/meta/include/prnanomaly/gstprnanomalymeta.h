@@ -18,7 +18,8 @@
  * `pixel_threshold` are on the same raw scale.
  *
  * The API type carries the "video" and "size" tags. Its transform function copies
- * the meta on GST_META_TRANSFORM_IS_COPY, and on a GST_VIDEO_META_TRANSFORM_IS_SCALE
+ * the meta on a GST_META_TRANSFORM_IS_COPY of the whole buffer (not of a region
+ * of it), and on a GST_VIDEO_META_TRANSFORM_IS_SCALE
  * whose input and output have the same width and height; it refuses every other
  * transform. So the meta survives buffer copies, videoconvert (any format change)
  * and the video filters that keep video metas, but not scaling, cropping, boxing
@@ -56,7 +57,8 @@ typedef struct _GstPrnAnomalyMeta {
   gfloat threshold;       /* image threshold used */
   gfloat pixel_threshold; /* pixel threshold used for regions and overlays */
 
-  guint64 row_offset;     /* web row of the buffer's first row (0 in frame mode) */
+  guint64 row_offset;     /* web row of the buffer's first row (frame mode: the rows of
+                             the frames before it, a running count) */
 
   /* Heatmap of the buffer's rows: heatmap_height == the buffer's rows, one float32
    * raw pixel score per cell, row-major. Column j covers camera columns
