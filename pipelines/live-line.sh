@@ -30,7 +30,10 @@ while [ $# -gt 0 ]; do
 done
 [ -f "$model" ] || { echo "live-line: model bundle '$model' does not exist" >&2; exit 2; }
 if [ -n "$camera" ]; then
-  src="aravissrc camera-name=$camera"
+  # aravis reuses a stream buffer after num-arv-buffers frames even while the
+  # pipeline holds it (aravis issue 367): more than the queue (64) plus what
+  # prnanomaly holds (docs/operator-guide.md).
+  src="aravissrc camera-name=$camera num-arv-buffers=256"
 else
   src="videotestsrc is-live=true pattern=gradient"
 fi
