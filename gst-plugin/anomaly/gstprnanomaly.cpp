@@ -111,7 +111,8 @@ gst_prn_anomaly_start (GstBaseTransform * trans)
   GST_OBJECT_UNLOCK (self);
   if (max_inflight > 0)
     s->worker = std::make_unique<prn::gst::InferenceWorker> (max_inflight,
-        [self] (GstBuffer * b) { return ingest_and_push (self, b); });
+        [self] (prn::gst::WorkerJob & job) { return ingest_and_push (self, job); },
+        [self] (GstEvent * e) { gst_pad_store_sticky_event (GST_BASE_TRANSFORM_SRC_PAD (self), e); });
   return TRUE;
 }
 
@@ -189,12 +190,15 @@ gst_prn_anomaly_submit_input_buffer (GstBaseTransform * trans, gboolean is_disco
     return GST_FLOW_NOT_NEGOTIATED;
   }
   /* Controlled properties (threshold, pixel-threshold, ...) take their value
-   * for this buffer's time. */
+   * for this buffer's time; the buffer keeps them until it leaves. */
   if (trans->segment.format == GST_FORMAT_TIME && GST_BUFFER_PTS_IS_VALID (input)) {
     const GstClockTime t = gst_segment_to_stream_time (&trans->segment, GST_FORMAT_TIME, GST_BUFFER_PTS (input));
     if (GST_CLOCK_TIME_IS_VALID (t))
       gst_object_sync_values (GST_OBJECT (self), t);
   }
+  GST_OBJECT_LOCK (self);
+  const prn::gst::BufferSettings settings = prn::gst::buffer_settings (s->props);
+  GST_OBJECT_UNLOCK (self);
   /* Rows were lost upstream: the web is no longer continuous. (The base class's
    * is_discont stays set once raised when generate_output is overridden, so the
    * buffer's own flag is what counts.) */
@@ -211,8 +215,8 @@ gst_prn_anomaly_submit_input_buffer (GstBaseTransform * trans, gboolean is_disco
   }
 
   if (s->worker)
-    return s->worker->submit (input);
-  return ingest (self, input);
+    return s->worker->submit ({input, settings, nullptr});
+  return ingest (self, input, settings);
 }
 
 static GstFlowReturn
@@ -250,6 +254,8 @@ gst_prn_anomaly_sink_event (GstBaseTransform * trans, GstEvent * event)
     case GST_EVENT_SEGMENT:
     case GST_EVENT_GAP:
     case GST_EVENT_STREAM_START:
+    case GST_EVENT_SEGMENT_DONE:
+    case GST_EVENT_STREAM_GROUP_DONE:
       /* The web ends (new caps, segment or stream; no data for a while): the
        * held rows are scored and sent first. */
       drain (self);
@@ -264,16 +270,18 @@ gst_prn_anomaly_sink_event (GstBaseTransform * trans, GstEvent * event)
         self->state->worker->set_flushing (false);
       }
       prn::gst::forget_held_events (self, true);
-      if (!prn::gst::restart_web_or_error (self)) {
-        gst_event_unref (event);
-        return FALSE;
-      }
+      /* A failure is posted as an error; the flush still goes downstream. */
+      prn::gst::restart_web_or_error (self);
       break;
     default:
-      /* Any other serialized event waits for the buffers held before it. */
-      if ((gst_event_type_get_flags (GST_EVENT_TYPE (event)) & GST_EVENT_TYPE_SERIALIZED)
-          && prn::gst::hold_event (self, event))
-        return TRUE;
+      /* Any other serialized event waits for the buffers held before it; with
+       * the worker it takes its place in the worker's queue. */
+      if (gst_event_type_get_flags (GST_EVENT_TYPE (event)) & GST_EVENT_TYPE_SERIALIZED) {
+        if (self->state->worker)
+          return self->state->worker->submit ({nullptr, {}, event}) == GST_FLOW_OK;
+        if (prn::gst::hold_event (self, event))
+          return TRUE;
+      }
       break;
   }
   return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
@@ -283,10 +291,12 @@ gst_prn_anomaly_sink_event (GstBaseTransform * trans, GstEvent * event)
 static gboolean
 gst_prn_anomaly_propose_allocation (GstBaseTransform * trans, GstQuery * decide_query, GstQuery * query)
 {
-  if (!GST_BASE_TRANSFORM_CLASS (parent_class)->propose_allocation (trans, decide_query, query))
-    return FALSE;
-  prn::gst::add_held_buffers (query, GST_PRN_ANOMALY (trans)->state->held_buffers);
-  return TRUE;
+  /* Downstream may not answer (fakesink, filesink): upstream still learns
+   * what this element holds. */
+  const gboolean answered = GST_BASE_TRANSFORM_CLASS (parent_class)->propose_allocation (trans, decide_query, query);
+  const guint held = GST_PRN_ANOMALY (trans)->state->held_buffers;
+  prn::gst::add_held_buffers (query, held);
+  return answered || held > 0;
 }
 
 static gboolean

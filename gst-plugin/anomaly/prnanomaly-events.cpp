@@ -29,8 +29,6 @@ gboolean
 hold_event (GstPrnAnomaly * self, GstEvent * event)
 {
   PrnAnomalyState *s = self->state;
-  if (s->worker) /* every buffer before the event is taken in */
-    s->worker->wait_idle ();
   std::lock_guard<std::mutex> lock (s->events_lock);
   if (s->buffers_out == s->buffers_in && s->held_events.empty ())
     return FALSE;

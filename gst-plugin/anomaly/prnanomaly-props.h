@@ -77,6 +77,20 @@ struct PrnAnomalySettings {
   std::string model_id; // read-only, set by start()
 };
 
+// What a buffer is scored and reported with: the PLAYING (controllable)
+// properties as they were when the buffer came in.
+struct BufferSettings {
+  float threshold = DEFAULT_PROP_THRESHOLD;
+  float pixel_threshold = DEFAULT_PROP_PIXEL_THRESHOLD;
+  unsigned min_region_area = DEFAULT_PROP_MIN_REGION_AREA;
+  int messages = DEFAULT_PROP_MESSAGES;
+};
+
+inline BufferSettings buffer_settings (const PrnAnomalySettings & s)
+{
+  return {s.threshold, s.pixel_threshold, s.min_region_area, s.messages};
+}
+
 void install_properties (GObjectClass * klass);
 // Under the object lock. False for an unknown id.
 bool set_prop (PrnAnomalySettings & s, guint id, const GValue * value);

@@ -17,13 +17,19 @@
 #include <mutex>
 #include <utility>
 
+/* A buffer whose rows are held, with the settings it came with. */
+struct HeldBuffer {
+  GstBuffer *buffer;
+  prn::gst::BufferSettings settings;
+};
+
 /* The C++ state of the element: created in _init, deleted in finalize. */
 struct PrnAnomalyState {
   prn::gst::PrnAnomalySettings props;       /* guarded by the object lock */
   std::unique_ptr<prn::gst::Engine> engine; /* from start() to stop() */
   GstVideoInfo info;
   gboolean have_info = FALSE;
-  std::deque<GstBuffer *> pending;          /* buffers whose rows are held, oldest first */
+  std::deque<HeldBuffer> pending;           /* buffers whose rows are held, oldest first */
   prn::gst::RowClock clock;                 /* web row -> timestamp */
   gboolean latency_posted = FALSE;
   guint held_buffers = 0;                   /* set with the caps (streaming thread) */
@@ -55,9 +61,10 @@ GstBuffer *finish_buffer (GstPrnAnomaly * self);
 // Scores everything held (EOS, caps change, discontinuity) and pushes it out.
 GstFlowReturn drain (GstPrnAnomaly * self);
 // Takes a camera buffer in: its rows go to the engine; it waits until final.
-GstFlowReturn ingest (GstPrnAnomaly * self, GstBuffer * input);
-// The worker's job: ingest, then push every buffer that is ready.
-GstFlowReturn ingest_and_push (GstPrnAnomaly * self, GstBuffer * input);
+GstFlowReturn ingest (GstPrnAnomaly * self, GstBuffer * input, const BufferSettings & settings);
+// The worker's job: a buffer is ingested, then every buffer that is ready is
+// pushed; an event is held or pushed (hold_event).
+GstFlowReturn ingest_and_push (GstPrnAnomaly * self, WorkerJob & job);
 // restart_web (self), a failure posted as an element error: FALSE then.
 gboolean restart_web_or_error (GstPrnAnomaly * self);
 // Recomputes the own latency the LATENCY query answers (on the thread that
@@ -75,7 +82,8 @@ void add_held_buffers (GstQuery * query, guint held);
 // TRUE for a CAPS event equal to the sink pad's current caps.
 gboolean same_caps (GstBaseTransform * trans, GstEvent * event);
 // Keeps a serialized event that must wait for buffers still held (TRUE: the
-// event is taken), or FALSE: nothing is held, the event goes on now.
+// event is taken), or FALSE: nothing is held, the event goes on now. On the
+// thread that takes buffers in (the streaming thread, or the worker).
 gboolean hold_event (GstPrnAnomaly * self, GstEvent * event);
 // Counts a buffer taken in / sent out.
 void count_buffer_in (GstPrnAnomaly * self);

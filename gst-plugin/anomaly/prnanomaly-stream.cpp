@@ -15,13 +15,13 @@ namespace {
 
 /* The thresholds in force: the properties, or the bundle's calibration (-1). */
 float
-image_threshold (const PrnAnomalySettings & p, const Engine & engine)
+image_threshold (const BufferSettings & p, const Engine & engine)
 {
   return p.threshold >= 0 ? p.threshold : (float) engine.calibration ().image_threshold;
 }
 
 float
-pixel_threshold_of (const PrnAnomalySettings & p, const Engine & engine)
+pixel_threshold_of (const BufferSettings & p, const Engine & engine)
 {
   return p.pixel_threshold >= 0 ? p.pixel_threshold : (float) engine.calibration ().pixel_threshold;
 }
@@ -32,8 +32,8 @@ void
 drop_pending (GstPrnAnomaly * self)
 {
   PrnAnomalyState *s = self->state;
-  for (GstBuffer *b : s->pending)
-    gst_buffer_unref (b);
+  for (HeldBuffer &h : s->pending)
+    gst_buffer_unref (h.buffer);
   s->pending.clear ();
   std::lock_guard<std::mutex> lock (s->events_lock);
   s->buffers_out = s->buffers_in; /* no event waits for a dropped buffer */
@@ -117,15 +117,12 @@ GstBuffer *
 finish_buffer (GstPrnAnomaly * self)
 {
   PrnAnomalyState *s = self->state;
-  prn::gst::PrnAnomalySettings p;
-  GST_OBJECT_LOCK (self);
-  p = s->props;
-  GST_OBJECT_UNLOCK (self);
+  const BufferSettings p = s->pending.front ().settings; /* as when the buffer came in */
   const float threshold = image_threshold (p, *s->engine);
   const float pixel_threshold = pixel_threshold_of (p, *s->engine);
 
   prn::gst::BufferResult r = s->engine->take ();
-  GstBuffer *buf = gst_buffer_make_writable (s->pending.front ());
+  GstBuffer *buf = gst_buffer_make_writable (s->pending.front ().buffer);
   s->pending.pop_front ();
   count_buffer_out (self);
 
@@ -179,13 +176,9 @@ drain (GstPrnAnomaly * self)
  * `pending` until its rows are final. Runs in the streaming thread, or in the
  * worker with max-inflight. */
 GstFlowReturn
-ingest (GstPrnAnomaly * self, GstBuffer * input)
+ingest (GstPrnAnomaly * self, GstBuffer * input, const BufferSettings & p)
 {
   PrnAnomalyState *s = self->state;
-  prn::gst::PrnAnomalySettings p;
-  GST_OBJECT_LOCK (self);
-  p = s->props;
-  GST_OBJECT_UNLOCK (self);
 
   GstVideoFrame frame;
   if (!gst_video_frame_map (&frame, &s->info, input, GST_MAP_READ)) {
@@ -209,7 +202,7 @@ ingest (GstPrnAnomaly * self, GstBuffer * input)
   }
   gst_video_frame_unmap (&frame);
   s->clock.add (first_row, rows, GST_BUFFER_PTS (input), GST_BUFFER_DURATION (input));
-  s->pending.push_back (input);
+  s->pending.push_back ({input, p});
   count_buffer_in (self);
 
   /* Measured inference times are the latency we report; the first one changes it. */
@@ -225,10 +218,15 @@ ingest (GstPrnAnomaly * self, GstBuffer * input)
 
 /* The worker's job: ingest, then push every buffer that is ready. */
 GstFlowReturn
-ingest_and_push (GstPrnAnomaly * self, GstBuffer * input)
+ingest_and_push (GstPrnAnomaly * self, WorkerJob & job)
 {
   PrnAnomalyState *s = self->state;
-  GstFlowReturn ret = ingest (self, input);
+  if (job.event != nullptr) { /* in its place among the buffers */
+    if (!hold_event (self, job.event))
+      gst_pad_push_event (GST_BASE_TRANSFORM_SRC_PAD (self), job.event);
+    return GST_FLOW_OK;
+  }
+  GstFlowReturn ret = ingest (self, job.buffer, job.settings);
   try {
     while (ret == GST_FLOW_OK && s->engine->ready ()) {
       ret = gst_pad_push (GST_BASE_TRANSFORM_SRC_PAD (self), finish_buffer (self));

@@ -5,6 +5,8 @@
 // the camera sends nothing more (triggered cameras).
 #pragma once
 
+#include "prnanomaly-props.h"
+
 #include <gst/gst.h>
 
 #include <condition_variable>
@@ -15,19 +17,30 @@
 
 namespace prn::gst {
 
+// A camera buffer with the settings it came with, or a serialized event that
+// must keep its place among the buffers (exactly one of the two is set).
+struct WorkerJob {
+  GstBuffer *buffer = nullptr;
+  BufferSettings settings;
+  GstEvent *event = nullptr;
+};
+
 class InferenceWorker {
 public:
-  // `process` runs on the worker thread for each buffer, in order, and takes
-  // ownership of it; its flow return is kept when it is not GST_FLOW_OK.
-  InferenceWorker(size_t max_inflight, std::function<GstFlowReturn(GstBuffer *)> process);
+  // `process` runs on the worker thread for each job, in order, and takes
+  // ownership of its buffer or event; its flow return is kept when it is not
+  // GST_FLOW_OK.
+  // `keep_sticky` gets the sticky events a flush drops from the queue (tags).
+  InferenceWorker(size_t max_inflight, std::function<GstFlowReturn(WorkerJob &)> process,
+                  std::function<void(GstEvent *)> keep_sticky = {});
   ~InferenceWorker(); // drops what waits, joins the thread
   InferenceWorker(const InferenceWorker &) = delete;
   InferenceWorker &operator=(const InferenceWorker &) = delete;
 
-  // Queues a buffer (ownership passes), blocking while max_inflight buffers wait.
-  // Returns the first non-OK flow a past buffer gave (the buffer is then
+  // Queues a job (ownership passes), blocking while max_inflight jobs wait.
+  // Returns the first non-OK flow a past buffer gave (the job is then
   // dropped), or GST_FLOW_FLUSHING while flushing.
-  GstFlowReturn submit(GstBuffer *buffer);
+  GstFlowReturn submit(WorkerJob job);
   // Blocks until every queued buffer has been processed (or dropped by a flush).
   void wait_idle();
   // Flushing: waiting buffers are dropped, submit() returns FLUSHING and waiters
@@ -37,12 +50,14 @@ public:
 
 private:
   void run();
+  void drop(WorkerJob &job);
 
   const size_t max_inflight_;
-  std::function<GstFlowReturn(GstBuffer *)> process_;
+  std::function<GstFlowReturn(WorkerJob &)> process_;
+  std::function<void(GstEvent *)> keep_sticky_;
   mutable std::mutex mutex_;
   std::condition_variable changed_;
-  std::deque<GstBuffer *> queue_;
+  std::deque<WorkerJob> queue_;
   bool busy_ = false, flushing_ = false, quit_ = false;
   GstFlowReturn flow_ = GST_FLOW_OK;
   std::thread thread_;

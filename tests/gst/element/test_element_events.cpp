@@ -41,6 +41,8 @@ private:
     } else if (GstEvent *e = GST_PAD_PROBE_INFO_EVENT(info)) {
       if (GST_EVENT_TYPE(e) == GST_EVENT_CUSTOM_DOWNSTREAM)
         entry = gst_structure_get_name(gst_event_get_structure(e));
+      else if (GST_EVENT_TYPE(e) == GST_EVENT_TAG)
+        entry = "tag";
       else if (GST_EVENT_TYPE(e) == GST_EVENT_GAP)
         entry = "gap";
       else if (GST_EVENT_TYPE(e) == GST_EVENT_EOS)
@@ -106,20 +108,56 @@ TEST(ElementEvents, ASerializedEventGoesOutRightAfterTheBuffersThatCameBeforeIt)
 }
 
 TEST(ElementEvents, AGapSendsTheHeldRowsFirstAndStartsANewWeb) {
-  GstHarness *h = element_harness();
-  OrderLog log(element_of(h));
-  const torch::Tensor web = plain_web(384, 128, 41);
-  gst_harness_set_src_caps_str(h, caps_string("GRAY8", 128, 64).c_str());
-  push_blocks(h, web, 0, 3);
-  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_gap(3 * GST_SECOND, GST_SECOND)));
-  EXPECT_EQ(log.entries(), (std::vector<std::string>{"B0", "B1", "B2", "gap"}));
-  push_blocks(h, web, 4, 6);
-  ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_eos()));
-  Output out;
-  pull_all(h, out);
-  ASSERT_EQ(out.buffers.size(), 5u);
-  EXPECT_EQ(out.meta(3)->row_offset, 192u) << "the rows after the gap continue the numbering";
-  gst_harness_teardown(h);
+  for (const char *props : {"", "max-inflight=2"}) {
+    SCOPED_TRACE(*props ? props : "streaming thread");
+    GstHarness *h = element_harness(props);
+    OrderLog log(element_of(h));
+    const torch::Tensor web = plain_web(384, 128, 41);
+    gst_harness_set_src_caps_str(h, caps_string("GRAY8", 128, 64).c_str());
+    push_blocks(h, web, 0, 3);
+    ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_gap(3 * GST_SECOND, GST_SECOND)));
+    EXPECT_EQ(log.entries(), (std::vector<std::string>{"B0", "B1", "B2", "gap"}));
+    push_blocks(h, web, 4, 6);
+    ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_eos()));
+    Output out;
+    pull_all(h, out);
+    ASSERT_EQ(out.buffers.size(), 5u);
+    EXPECT_EQ(out.meta(3)->row_offset, 192u) << "the rows after the gap continue the numbering";
+    gst_harness_teardown(h);
+  }
+}
+
+TEST(ElementEvents, AFlushDropsHeldEventsButKeepsTagsForTheNextBuffer) {
+  for (const char *props : {"", "max-inflight=2"}) {
+    SCOPED_TRACE(*props ? props : "streaming thread");
+    GstHarness *h = element_harness(props);
+    OrderLog log(element_of(h));
+    const torch::Tensor web = plain_web(384, 128, 46);
+    gst_harness_set_src_caps_str(h, caps_string("GRAY8", 128, 64).c_str());
+    push_blocks(h, web, 0, 3);
+    GstTagList *tags = gst_tag_list_new(GST_TAG_TITLE, "line 7", NULL);
+    ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_tag(tags)));
+    ASSERT_TRUE(gst_harness_push_event(h, custom_event("dropped")));
+    ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_flush_start()));
+    ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_flush_stop(TRUE)));
+    GstSegment seg;
+    gst_segment_init(&seg, GST_FORMAT_TIME);
+    ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_segment(&seg)));
+    push_blocks(h, web, 3, 5);
+    ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_eos()));
+    std::vector<std::string> after_flush;
+    bool seen_tag = false;
+    for (const std::string &e : log.entries()) {
+      EXPECT_NE(e, "dropped") << "a non-sticky event held at the flush goes with the held buffers";
+      if (e == "tag") {
+        seen_tag = true;
+      } else if (e == "B3") {
+        EXPECT_TRUE(seen_tag) << "the tag held at the flush goes before the next buffer";
+      }
+    }
+    EXPECT_TRUE(seen_tag);
+    gst_harness_teardown(h);
+  }
 }
 
 TEST(ElementEvents, TheSameCapsAgainKeepTheWebGoing) {
@@ -185,15 +223,16 @@ TEST(ElementEvents, TheLatencyQueryIsAnsweredOnAnyThreadWhileWebsRestart) {
 TEST(ElementEvents, UpstreamPoolsAreAskedForTheBuffersHeld) {
   // Light model, 64-row buffers: 225 held rows -> 4 buffers, + the one not yet
   // final = 5; with max-inflight=3, 8. Frame mode holds none.
+  // Downstream a fakesink, which does not answer ALLOCATION: still asked.
   for (const auto &[props, held] : std::vector<std::pair<std::string, guint>>{
-           {"", 5u}, {"max-inflight=3", 8u}, {"mode=frame", 0u}}) {
+           {"", 5u}, {"max-inflight=3", 8u}, {"mode=frame", 0u}, {"! fakesink", 5u}}) {
     SCOPED_TRACE(props);
     GstHarness *h = element_harness(props);
     const std::string caps_str = caps_string("GRAY8", 128, 64);
     gst_harness_set_src_caps_str(h, caps_str.c_str());
     GstCaps *caps = gst_caps_from_string(caps_str.c_str());
     GstQuery *q = gst_query_new_allocation(caps, TRUE);
-    ASSERT_TRUE(gst_pad_peer_query(h->srcpad, q));
+    ASSERT_TRUE(gst_pad_peer_query(h->srcpad, q) || held == 0);
     guint most = 0;
     for (guint i = 0; i < gst_query_get_n_allocation_pools(q); ++i) {
       guint size = 0, min = 0, max = 0;
@@ -212,23 +251,29 @@ TEST(ElementEvents, UpstreamPoolsAreAskedForTheBuffersHeld) {
 }
 
 TEST(ElementEvents, AControlledThresholdTakesEachBuffersTime) {
-  GstHarness *h = element_harness("mode=frame");
-  GstElement *e = element_of(h);
-  GstControlSource *cs = gst_interpolation_control_source_new();
-  g_object_set(cs, "mode", GST_INTERPOLATION_MODE_NONE, NULL);
-  GstTimedValueControlSource *tv = GST_TIMED_VALUE_CONTROL_SOURCE(cs);
-  gst_timed_value_control_source_set(tv, 0, 0.9);
-  gst_timed_value_control_source_set(tv, 2 * GST_SECOND, 0.1);
-  ASSERT_TRUE(gst_object_add_control_binding(GST_OBJECT(e), gst_direct_control_binding_new_absolute(GST_OBJECT(e), "threshold", cs)));
-  gst_object_unref(cs);
-  gst_harness_set_src_caps_str(h, caps_string("GRAY8", 128, 128).c_str());
-  const torch::Tensor img = plain_web(128, 128, 45);
-  for (int i = 0; i < 4; ++i)
-    ASSERT_EQ(gst_harness_push(h, gray_buffer(img, 0, 128, i * GST_SECOND, GST_SECOND)), GST_FLOW_OK);
-  Output out;
-  pull_all(h, out);
-  ASSERT_EQ(out.buffers.size(), 4u);
-  for (int i = 0; i < 4; ++i)
-    EXPECT_FLOAT_EQ(out.meta(i)->threshold, i < 2 ? 0.9f : 0.1f) << "buffer at " << i << " s";
-  gst_harness_teardown(h);
+  // Held buffers (lines mode) and queued ones (worker) keep the value of their
+  // own time, whenever they leave.
+  for (const char *props : {"mode=frame", "", "max-inflight=3", "mode=frame max-inflight=3"}) {
+    SCOPED_TRACE(props);
+    GstHarness *h = element_harness(props);
+    GstElement *e = element_of(h);
+    GstControlSource *cs = gst_interpolation_control_source_new();
+    g_object_set(cs, "mode", GST_INTERPOLATION_MODE_NONE, NULL);
+    GstTimedValueControlSource *tv = GST_TIMED_VALUE_CONTROL_SOURCE(cs);
+    gst_timed_value_control_source_set(tv, 0, 0.9);
+    gst_timed_value_control_source_set(tv, 2 * GST_SECOND, 0.1);
+    ASSERT_TRUE(gst_object_add_control_binding(GST_OBJECT(e),
+                                               gst_direct_control_binding_new_absolute(GST_OBJECT(e), "threshold", cs)));
+    gst_object_unref(cs);
+    const torch::Tensor web = plain_web(384, 128, 45);
+    gst_harness_set_src_caps_str(h, caps_string("GRAY8", 128, 64).c_str());
+    push_blocks(h, web, 0, 6);
+    ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_eos()));
+    Output out;
+    pull_all(h, out);
+    ASSERT_EQ(out.buffers.size(), 6u);
+    for (int i = 0; i < 6; ++i)
+      EXPECT_FLOAT_EQ(out.meta(i)->threshold, i < 2 ? 0.9f : 0.1f) << "buffer at " << i << " s";
+    gst_harness_teardown(h);
+  }
 }
