@@ -68,8 +68,8 @@ GstFlowReturn ingest_and_push (GstPrnAnomaly * self, WorkerJob & job);
 // restart_web (self), a failure posted as an element error: FALSE then.
 gboolean restart_web_or_error (GstPrnAnomaly * self);
 // Recomputes the own latency the LATENCY query answers (on the thread that
-// scores); TRUE when it changed.
-gboolean update_latency (GstPrnAnomaly * self);
+// scores).
+void update_latency (GstPrnAnomaly * self);
 
 // Buffers held at most: until their rows are final, plus those waiting for the
 // worker; 0 when nothing waits (frame mode, no worker).

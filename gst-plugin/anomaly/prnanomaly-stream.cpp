@@ -63,16 +63,14 @@ restart_web_or_error (GstPrnAnomaly * self)
   }
 }
 
-gboolean
+void
 update_latency (GstPrnAnomaly * self)
 {
   PrnAnomalyState *s = self->state;
   const GstClockTime t = s->engine && s->have_info ? own_latency (*s->engine, s->info) : 0;
   GST_OBJECT_LOCK (self);
-  const gboolean changed = t != s->latency;
   s->latency = t;
   GST_OBJECT_UNLOCK (self);
-  return changed;
 }
 
 guint
