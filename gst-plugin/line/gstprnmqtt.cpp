@@ -247,8 +247,8 @@ gst_prn_mqtt_sink_event (GstBaseTransform * trans, GstEvent * event)
   GstPrnMqtt *self = GST_PRN_MQTT (trans);
   MqttState *st = self->state;
 
-  if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START || GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP) {
-    prn::end_eos_wait (GST_OBJECT (self), GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START,
+  if (const auto change = prn::flush_wait_change (event)) {
+    prn::change_eos_wait (GST_OBJECT (self), *change,
         [self] { return self->state != nullptr ? &self->state->client : nullptr; });
   } else if (st != nullptr && GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
     GST_OBJECT_LOCK (self);
@@ -281,7 +281,7 @@ gst_prn_mqtt_change_state (GstElement * element, GstStateChange transition)
   GstPrnMqtt *self = GST_PRN_MQTT (element);
 
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
-    prn::end_eos_wait (GST_OBJECT (self), true,
+    prn::change_eos_wait (GST_OBJECT (self), prn::WaitChange::LEAVING_PAUSED,
         [self] { return self->state != nullptr ? &self->state->client : nullptr; });
   return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
 }

@@ -297,9 +297,8 @@ gst_prn_save_sink_event (GstBaseTransform * trans, GstEvent * event)
   GstPrnSave *self = GST_PRN_SAVE (trans);
   prn::SaveWriter *writer = self->writer;
 
-  if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START || GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP) {
-    prn::end_eos_wait (GST_OBJECT (self), GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START,
-        [self] { return self->writer; });
+  if (const auto change = prn::flush_wait_change (event)) {
+    prn::change_eos_wait (GST_OBJECT (self), *change, [self] { return self->writer; });
   } else if (writer != nullptr && GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
     GST_OBJECT_LOCK (self);
     const guint timeout_ms = self->settings->flush_timeout;
@@ -318,7 +317,8 @@ gst_prn_save_change_state (GstElement * element, GstStateChange transition)
   GstPrnSave *self = GST_PRN_SAVE (element);
 
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
-    prn::end_eos_wait (GST_OBJECT (self), true, [self] { return self->writer; });
+    prn::change_eos_wait (GST_OBJECT (self), prn::WaitChange::LEAVING_PAUSED,
+        [self] { return self->writer; });
   return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
 }
 

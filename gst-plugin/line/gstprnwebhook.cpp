@@ -209,9 +209,8 @@ gst_prn_webhook_sink_event (GstBaseTransform * trans, GstEvent * event)
   GstPrnWebhook *self = GST_PRN_WEBHOOK (trans);
   prn::WebhookSender *sender = self->sender;
 
-  if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START || GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP) {
-    prn::end_eos_wait (GST_OBJECT (self), GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START,
-        [self] { return self->sender; });
+  if (const auto change = prn::flush_wait_change (event)) {
+    prn::change_eos_wait (GST_OBJECT (self), *change, [self] { return self->sender; });
   } else if (sender != nullptr && GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
     GST_OBJECT_LOCK (self);
     const guint timeout_ms = self->settings->flush_timeout;
@@ -230,7 +229,8 @@ gst_prn_webhook_change_state (GstElement * element, GstStateChange transition)
   GstPrnWebhook *self = GST_PRN_WEBHOOK (element);
 
   if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
-    prn::end_eos_wait (GST_OBJECT (self), true, [self] { return self->sender; });
+    prn::change_eos_wait (GST_OBJECT (self), prn::WaitChange::LEAVING_PAUSED,
+        [self] { return self->sender; });
   return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
 }
 

@@ -17,6 +17,8 @@
 #include <optional>
 #include <utility>
 
+#include "prnwait-end.h"
+
 namespace prn {
 
 struct JobCounts {
@@ -121,32 +123,26 @@ public:
   const std::atomic<bool> & stopping () const { return stopping_; }
 
   /* Waits until nothing is queued or in progress, at most `timeout_ms` (< 0: no
-   * limit) or until cancel_wait() or stop(); counts() says what is left. */
+   * limit) or until change_wait() ends it or stop(); counts() says what is left. */
   void wait_idle (long timeout_ms)
   {
     std::unique_lock<std::mutex> lock (mutex_);
-    auto idle = [this] { return (queue_.empty () && !busy_) || cancelled_; };
+    auto idle = [this] { return (queue_.empty () && !busy_) || wait_end_.ended () || stopping_; };
     if (timeout_ms < 0)
       idle_.wait (lock, idle);
     else
       idle_.wait_for (lock, std::chrono::milliseconds (timeout_ms), idle);
   }
 
-  /* Ends a wait_idle() now and makes later ones return at once (a flush, a
-   * state change); resume_wait() makes them wait again (unless stopping). */
-  void cancel_wait ()
+  /* FLUSH_START and LEAVING_PAUSED end a wait_idle() now and make later ones
+   * return at once; FLUSH_STOP undoes FLUSH_START only (see prnwait-end.h). */
+  void change_wait (WaitChange change)
   {
     {
       std::lock_guard<std::mutex> lock (mutex_);
-      cancelled_ = true;
+      wait_end_.apply (change);
     }
     idle_.notify_all ();
-  }
-
-  void resume_wait ()
-  {
-    std::lock_guard<std::mutex> lock (mutex_);
-    cancelled_ = stopping_;
   }
 
   /* The worker's take() returns nullopt from now on; waits end. */
@@ -155,7 +151,6 @@ public:
     {
       std::lock_guard<std::mutex> lock (mutex_);
       stopping_ = true;
-      cancelled_ = true;
     }
     work_.notify_all ();
     idle_.notify_all ();
@@ -173,7 +168,8 @@ private:
   mutable std::mutex mutex_;
   std::condition_variable work_, idle_;
   std::deque<Job> queue_;
-  bool busy_ = false, cancelled_ = false, in_outage_ = false;
+  bool busy_ = false, in_outage_ = false;
+  WaitEnd wait_end_;
   std::atomic<bool> stopping_ {false};
   uint64_t done_ = 0, failed_ = 0, dropped_ = 0;
 };

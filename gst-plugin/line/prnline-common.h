@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 
+#include "prnwait-end.h"
+
 namespace prn {
 
 /* A string property's value; nullopt for NULL. */
@@ -40,22 +42,31 @@ segment_running_time (const GstSegment & segment, GstClockTime pts)
   return gst_segment_to_running_time (&segment, GST_FORMAT_TIME, pts);
 }
 
-/* Ends (`end`: FLUSH_START, PAUSED to READY) or allows again (FLUSH_STOP) the
- * EOS wait of the worker `get ()` returns (nullptr: none), for the passthroughs
- * that wait for a worker at EOS (prnmqtt, prnwebhook, prnsave). Under the object
- * lock: flushes and state changes come from other threads than the stream's, and
- * `get` reads a pointer that start() and stop() set under it. */
+/* FLUSH_START or FLUSH_STOP as the WaitChange it makes; nullopt for any other
+ * event. */
+inline std::optional<WaitChange>
+flush_wait_change (GstEvent * event)
+{
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_FLUSH_START: return WaitChange::FLUSH_START;
+    case GST_EVENT_FLUSH_STOP: return WaitChange::FLUSH_STOP;
+    default: return std::nullopt;
+  }
+}
+
+/* Ends (FLUSH_START, LEAVING_PAUSED) or allows again (FLUSH_STOP, unless the
+ * element is leaving PAUSED) the EOS wait of the worker `get ()` returns
+ * (nullptr: none), for the passthroughs that wait for a worker at EOS (prnmqtt,
+ * prnwebhook, prnsave). Under the object lock: flushes and state changes come
+ * from other threads than the stream's, and `get` reads a pointer that start()
+ * and stop() set under it. */
 template <typename Get>
 inline void
-end_eos_wait (GstObject * object, bool end, Get get)
+change_eos_wait (GstObject * object, WaitChange change, Get get)
 {
   GST_OBJECT_LOCK (object);
-  if (auto *worker = get ()) {
-    if (end)
-      worker->cancel_wait ();
-    else
-      worker->resume_wait ();
-  }
+  if (auto *worker = get ())
+    worker->change_wait (change);
   GST_OBJECT_UNLOCK (object);
 }
 
@@ -64,7 +75,7 @@ end_eos_wait (GstObject * object, bool end, Get get)
  * some jobs are still pending ("<n> <not_done> within <timeout> ms."), and posts
  * an element message `name` with `done_field`, "failed", "dropped" and
  * "waiting". In the streaming thread, with the stream lock held: a flush or
- * PAUSED to READY ends the wait (end_eos_wait). */
+ * PAUSED to READY ends the wait (change_eos_wait). */
 template <typename Worker>
 inline void
 wait_for_worker_at_eos (GstElement * element, Worker & worker, guint timeout_ms, const char *name,

@@ -70,7 +70,7 @@ MqttClient::~MqttClient ()
 {
   if (mosq_ == nullptr)
     return;
-  cancel_wait ();
+  change_wait (WaitChange::LEAVING_PAUSED);
   const bool was_connected = connected ();
   mosquitto_disconnect (mosq_);
   /* Not connected, the loop thread may sit in a blocking connect() to a host that
@@ -124,24 +124,17 @@ void
 MqttClient::wait_delivered (std::chrono::milliseconds timeout)
 {
   std::unique_lock<std::mutex> lock (mutex_);
-  cond_.wait_for (lock, timeout, [this] { return in_flight_locked () == 0 || cancelled_; });
+  cond_.wait_for (lock, timeout, [this] { return in_flight_locked () == 0 || wait_end_.ended (); });
 }
 
 void
-MqttClient::cancel_wait ()
+MqttClient::change_wait (WaitChange change)
 {
   {
     std::lock_guard<std::mutex> lock (mutex_);
-    cancelled_ = true;
+    wait_end_.apply (change);
   }
   cond_.notify_all ();
-}
-
-void
-MqttClient::resume_wait ()
-{
-  std::lock_guard<std::mutex> lock (mutex_);
-  cancelled_ = false;
 }
 
 MqttClient::Counts

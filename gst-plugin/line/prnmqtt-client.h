@@ -11,6 +11,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "prnwait-end.h"
+
 struct mosquitto;
 
 namespace prn {
@@ -50,13 +52,12 @@ public:
       bool retain);
 
   /* Waits until no message is in flight (QoS 0: written to the socket; QoS 1/2:
-   * acknowledged by the broker), at most `timeout` or until cancel_wait();
-   * counts () says what is left. */
+   * acknowledged by the broker), at most `timeout` or until change_wait() ends
+   * it; counts () says what is left. */
   void wait_delivered (std::chrono::milliseconds timeout);
-  /* Makes a wait_delivered in another thread return now, and later ones until
-   * resume_wait(). */
-  void cancel_wait ();
-  void resume_wait ();
+  /* FLUSH_START and LEAVING_PAUSED make a wait_delivered in another thread
+   * return now, and later ones; FLUSH_STOP undoes FLUSH_START only. */
+  void change_wait (WaitChange change);
 
   struct Counts {
     uint64_t published = 0;     /* handed over by publish() */
@@ -84,7 +85,8 @@ private:
    * mosquitto_publish has returned its id: such ids wait in early_. */
   mutable std::mutex mutex_;
   std::condition_variable cond_;
-  bool connected_ = false, cancelled_ = false;
+  bool connected_ = false;
+  WaitEnd wait_end_;
   uint64_t published_ = 0, delivered_ = 0, lost_ = 0, disconnects_ = 0;
   std::unordered_map<int, int> in_flight_;      /* message id -> QoS */
   std::set<int> early_;

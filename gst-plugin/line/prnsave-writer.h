@@ -78,8 +78,7 @@ public:
   bool drop_if_full () { return queue_.drop_if_full (); }
 
   void wait_idle (long timeout_ms) { queue_.wait_idle (timeout_ms); }
-  void cancel_wait () { queue_.cancel_wait (); }
-  void resume_wait () { queue_.resume_wait (); }
+  void change_wait (WaitChange change) { queue_.change_wait (change); }
   JobCounts counts () const { return queue_.counts (); }
   /* Stops the worker now (as the destructor does), so that counts() are final. */
   void stop ();

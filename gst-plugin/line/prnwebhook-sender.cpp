@@ -86,15 +86,9 @@ WebhookSender::wait_idle (long timeout_ms)
 }
 
 void
-WebhookSender::cancel_wait ()
+WebhookSender::change_wait (WaitChange change)
 {
-  queue_.cancel_wait ();
-}
-
-void
-WebhookSender::resume_wait ()
-{
-  queue_.resume_wait ();
+  queue_.change_wait (change);
 }
 
 std::string

@@ -38,10 +38,9 @@ public:
   bool post (std::string payload);
 
   /* Waits until nothing is queued or in progress, at most `timeout_ms` or until
-   * cancel_wait(); counts () says what is left. */
+   * change_wait() ends it; counts () says what is left. */
   void wait_idle (long timeout_ms);
-  void cancel_wait ();
-  void resume_wait ();
+  void change_wait (WaitChange change);
 
   /* done: answered 2xx; failed: given up after every attempt; dropped: refused
    * (queue full) or abandoned at stop; pending: queued or in progress. All four

@@ -82,7 +82,7 @@ TEST (Save, AFlushEndsTheEosWait)
 {
   /* The worker is held, so the queue never empties: EOS waits (flush-timeout
    * 10 min) until a flush ends the wait. The same wait ends at PAUSED to READY
-   * (prn::end_eos_wait, shared with prnmqtt and prnwebhook). */
+   * (prn::change_eos_wait, shared with prnmqtt and prnwebhook). */
   TmpDir tmp;
   BusHolder bus;
   WorkerGate gate;
