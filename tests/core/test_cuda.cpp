@@ -1,15 +1,25 @@
-// CUDA: the op's CUDA kernel and the whole model on a GPU against the CPU.
+// CUDA: the op's CUDA kernel and the whole model on a GPU against the CPU; the
+// model runner's own stream and its CUDA graphs against its eager calls.
 // Skipped where LibTorch sees no CUDA device (CI has none; scripts/device-check.sh
 // runs them on a lent GPU).
 #include "prn/model.h"
 #include "prn/ops/depthwise_conv.h"
 #include "prn/ops/nearest_residual.h"
+#include "prn/stream/model_runner.h"
 #include "prn/synthetic.h"
 #include "prn/train_step.h"
 #include "test_util.h"
 
+#include <c10/core/impl/DeviceGuardImplInterface.h>
+
+#include <limits>
+#include <vector>
+
 namespace {
 bool have_cuda() { return torch::cuda::is_available(); }
+// LibTorch's CUDA streams through its device-generic interface (no CUDA headers
+// here: the file is built with CPU-only LibTorch builds too).
+const c10::impl::DeviceGuardImplInterface &cuda_impl() { return *c10::impl::getDeviceGuardImpl(c10::DeviceType::CUDA); }
 } // namespace
 
 TEST(Cuda, NearestResidualKernelMatchesCpu) {
@@ -71,5 +81,75 @@ TEST(Cuda, MixedPrecisionTrainsOnTheGpu) {
     for (int i = 0; i < 4; ++i)
       EXPECT_TRUE(std::isfinite(prn::train_step(*model, *opt, x, m, p, &scaler).total)) << prn::precision_name(p);
     EXPECT_FALSE(torch::equal(before, model->trainable_parameters()[0].detach())) << prn::precision_name(p);
+  }
+}
+
+TEST(Cuda, ModelRunnerWorksOnAStreamOfItsOwn) {
+  if (!have_cuda())
+    GTEST_SKIP() << "no CUDA device";
+  auto model = prn::test::fitted_light_model(3);
+  model->eval();
+  auto x = prn::SyntheticTextures(model->config().input_size, 5).normal_images(3);
+  const torch::Tensor cpu = model->anomaly_map(x);
+  model->to(torch::kCUDA);
+  prn::stream::ModelRunner runner(model, torch::Device(torch::kCUDA)); // no index: the current GPU
+  const c10::Device gpu = cuda_impl().getDevice();
+  EXPECT_EQ(runner.device(), gpu);
+  ASSERT_TRUE(runner.stream().has_value());
+  const c10::Stream before = cuda_impl().getStream(gpu);
+  EXPECT_NE(*runner.stream(), cuda_impl().getDefaultStream(gpu)) << "the device's default stream";
+  for (int i = 0; i < 40; ++i) // more than LibTorch's pool holds: each runner has a stream of its own
+    EXPECT_NE(*prn::stream::ModelRunner(model, gpu).stream(), *runner.stream()) << "runner " << i;
+  {
+    prn::stream::ModelRunner::StreamScope scope(runner);
+    EXPECT_EQ(cuda_impl().getStream(gpu), *runner.stream());
+  }
+  EXPECT_EQ(cuda_impl().getStream(gpu), before) << "the scope restores the stream";
+  const torch::Tensor from_cpu = runner.run(x);        // pinned, asynchronous upload
+  const torch::Tensor from_gpu = runner.run(x.cuda()); // already there
+  EXPECT_TRUE(from_cpu.is_cuda());
+  EXPECT_LT((from_cpu.cpu() - cpu).abs().max().item<double>(), 1e-3);
+  EXPECT_TRUE(torch::equal(from_cpu, from_gpu));
+  EXPECT_EQ(runner.graphs(), 0);
+}
+
+TEST(Cuda, ModelRunnerGraphsReplayTheEagerCall) {
+  if (!have_cuda())
+    GTEST_SKIP() << "no CUDA device";
+  auto model = prn::test::fitted_light_model(4);
+  model->eval();
+  model->to(torch::kCUDA);
+  const int64_t S = model->config().input_size;
+  for (prn::Precision p : {prn::Precision::Float32, prn::Precision::BFloat16, prn::Precision::Float16}) {
+    prn::stream::RunnerOptions eager_o, graph_o;
+    eager_o.precision = graph_o.precision = p;
+    graph_o.cuda_graphs = true;
+    prn::stream::ModelRunner eager(model, torch::kCUDA, eager_o), graphs(model, torch::kCUDA, graph_o);
+    graphs.prepare(4); // captured before the first real call, as the element's warm-up does
+    EXPECT_EQ(graphs.graphs(), 1) << prn::precision_name(p);
+    // The same cuDNN algorithms (autotuned once per shape for the process) and the
+    // same kernels: a replay gives the eager call's maps, in every precision.
+    std::vector<torch::Tensor> kept;
+    const std::vector<int64_t> sizes{4, 3, 4}; // a second size, then the first again with new tiles
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      auto x = prn::SyntheticTextures(S, 20 + static_cast<uint64_t>(i)).normal_images(sizes[i]);
+      x.select(0, 0).narrow(1, 10, 20).narrow(2, 10, 20).fill_(1.f); // something to find
+      const torch::Tensor want = eager.run(x.cuda()), got = graphs.run(x.cuda());
+      ASSERT_EQ(got.sizes(), want.sizes());
+      EXPECT_EQ(got.scalar_type(), torch::kFloat32);
+      EXPECT_LT((got - want).abs().max().item<double>(), 1e-5) << prn::precision_name(p) << ", call " << i;
+      kept.push_back(got);
+      kept.push_back(want);
+    }
+    // Each call's maps are its own: later replays did not overwrite them.
+    for (size_t i = 0; i < sizes.size(); ++i)
+      EXPECT_LT((kept[2 * i] - kept[2 * i + 1]).abs().max().item<double>(), 1e-5) << "call " << i << " later";
+    EXPECT_GT((kept[4] - kept[0]).abs().max().item<double>(), 1e-4) << "new tiles, new maps";
+    EXPECT_EQ(graphs.graphs(), 2) << prn::precision_name(p);
+    // The values are still checked, outside the graph; the tiles are written on
+    // this thread's stream, which the runner's waits for.
+    torch::Tensor nan = torch::zeros({4, 3, S, S}, torch::kCUDA);
+    nan[1][0][3][3] = std::numeric_limits<float>::quiet_NaN();
+    EXPECT_PRN_ERROR(graphs.run(nan), "expected finite values");
   }
 }

@@ -15,6 +15,11 @@
 
 namespace prn {
 
+// How much of the input the model checks before a call. Values looks at the
+// values too (NaN, Inf): that waits for the device, which a CUDA graph capture
+// must not do, so a caller that checked them itself may skip it with Shape.
+enum class InputCheck { Values, Shape };
+
 // Every intermediate of one forward pass, for inspection and tests.
 struct ForwardTrace {
   Scales features;  // encoder layers 1-3
@@ -68,15 +73,18 @@ public:
   ForwardTrace trace(const torch::Tensor &images);
   // sigmoid(logits) without autograd: pixel anomaly scores in [0, 1], smoothed
   // by prn::smooth_maps when config().map_sigma > 0.
-  torch::Tensor anomaly_map(const torch::Tensor &images);
+  torch::Tensor anomaly_map(const torch::Tensor &images, InputCheck check = InputCheck::Values);
 
   // The parameters an optimiser updates (everything but the encoder).
   std::vector<torch::Tensor> trainable_parameters();
 
-  void check_input(const torch::Tensor &images) const;
+  // Throws prn::Error naming what is wrong: shape, dtype, device, emptiness and,
+  // with InputCheck::Values, NaN or Inf.
+  void check_input(const torch::Tensor &images, InputCheck check = InputCheck::Values) const;
 
 private:
-  ForwardTrace run(const torch::Tensor &images, bool keep);
+  ForwardTrace run(const torch::Tensor &images, bool keep, InputCheck check = InputCheck::Values);
+  torch::Tensor logits(const torch::Tensor &images, InputCheck check);
 
   ModelConfig config_;
   Encoder encoder_{nullptr};
