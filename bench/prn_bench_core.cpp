@@ -3,7 +3,11 @@
 //
 //   prn-bench-core [--configs paper,light] [--batches 1,8,32] [--repeats 3]
 //                  [--processes 3] [--threads N] [--device cpu|cuda] [--prototypes K]
-//                  [--conv auto|direct]
+//                  [--conv auto|direct] [--precision fp32|bf16|fp16] [--cuda-graphs]
+//
+// On CUDA the forward runs as the element runs it: prn::stream::ModelRunner, on a
+// stream of its own, maps included (sigmoid), under --precision's autocast, with
+// --cuda-graphs replaying one captured graph per batch size.
 //
 // Each (configuration, batch) runs in child processes of its own, so that its
 // peak memory is its own, `--processes` times, the points taking turns; the
@@ -12,7 +16,9 @@
 #include "bench_util.h"
 #include "prn/conv_bn_fold.h"
 #include "prn/flops.h"
+#include "prn/mixed_precision.h"
 #include "prn/model.h"
+#include "prn/stream/model_runner.h"
 
 #include <torch/torch.h>
 
@@ -26,6 +32,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <spawn.h>
 #include <string>
@@ -51,6 +58,8 @@ struct BenchParams {
   std::string device = "cpu";
   int64_t prototypes = 20;
   std::string conv = "auto"; // the CPU fast path's 3x3 conv algorithm (prn::ConvAlgorithm)
+  std::string precision = "fp32";
+  bool cuda_graphs = false;
   // child mode
   std::string child_config;
   int64_t child_batch = 0;
@@ -66,7 +75,11 @@ void usage(const char *argv0) {
               "  --device D        cpu or cuda (default cpu)\n"
               "  --prototypes K    prototypes per scale (default 20)\n"
               "  --conv A          3x3 convs on the CPU: auto (Winograd where it applies, the default) or\n"
-              "                    direct (oneDNN's direct convolution everywhere)\n",
+              "                    direct (oneDNN's direct convolution everywhere)\n"
+              "  --precision P     fp32 (default), bf16 or fp16 (CUDA only): autocast, as the element's property\n"
+              "                    (the conv limit stays the fp32 conv's)\n"
+              "  --cuda-graphs     on CUDA, replay one captured CUDA graph per batch size (the element's\n"
+              "                    cuda-graphs property)\n",
               argv0);
 }
 
@@ -97,6 +110,10 @@ bool parse(int argc, char **argv, BenchParams &p) {
       p.device = value();
     } else if (a == "--prototypes") {
       p.prototypes = parse_int(a, value(), 1);
+    } else if (a == "--precision") {
+      p.precision = value();
+    } else if (a == "--cuda-graphs") {
+      p.cuda_graphs = true;
     } else if (a == "--conv") {
       p.conv = value();
     } else if (a == "--child") {
@@ -112,6 +129,9 @@ bool parse(int argc, char **argv, BenchParams &p) {
     throw std::runtime_error("option --conv: expected auto or direct, got '" + p.conv + "'");
   if (p.device != "cpu" && p.device != "cuda")
     throw std::runtime_error("option --device: expected cpu or cuda, got '" + p.device + "'");
+  prn::check_precision(prn::precision_from_name(p.precision), torch::Device(p.device)); // names the accepted ones
+  if (p.cuda_graphs && p.device != "cuda")
+    throw std::runtime_error("option --cuda-graphs: needs --device cuda");
   if (p.batches.empty() || p.configs.empty())
     throw std::runtime_error("expected at least one configuration (--configs) and one batch size (--batches)");
   return true;
@@ -185,7 +205,7 @@ private:
 // One measurement, in this (child) process: prints "RESULT seconds peak_bytes
 // of_conv conv_gflops".
 int run_child(const BenchParams &p) {
-  torch::Device device(p.device);
+  const torch::Device device = p.device == "cuda" ? torch::Device(torch::kCUDA, 0) : torch::Device(p.device);
   auto c = prn::ModelConfig::by_name(p.child_config);
   c.num_prototypes = p.prototypes;
   prn::PrnModel model(c, 0);
@@ -195,7 +215,27 @@ int run_child(const BenchParams &p) {
   model->set_prototypes(protos);
   model->to(device);
   model->eval();
+  // CUDA: the element's way (its own stream, autocast, graphs); the CPU: the forward itself.
+  std::optional<prn::stream::ModelRunner> runner;
+  std::optional<prn::AutocastGuard> autocast;
+  if (device.is_cuda()) {
+    prn::stream::RunnerOptions o;
+    o.precision = prn::precision_from_name(p.precision);
+    o.cuda_graphs = p.cuda_graphs;
+    runner.emplace(model, device, o);
+  } else {
+    autocast.emplace(device, prn::precision_from_name(p.precision));
+  }
+  std::optional<prn::stream::ModelRunner::StreamScope> on_stream;
+  if (runner)
+    on_stream.emplace(*runner);
   auto x = torch::rand({p.child_batch, 3, c.input_size, c.input_size}).to(device);
+  auto forward = [&] {
+    if (runner)
+      runner->run(x);
+    else
+      model->forward(x);
+  };
   torch::InferenceMode guard;
   prn::ConvAlgorithmGuard conv_guard(p.conv == "direct" ? prn::ConvAlgorithm::direct
                                                         : prn::ConvAlgorithm::automatic);
@@ -204,7 +244,7 @@ int run_child(const BenchParams &p) {
   if (device.is_cuda())
     c10::cuda::CUDACachingAllocator::resetPeakStats(device.index() < 0 ? 0 : device.index());
 #endif
-  const double sec = time_median(device, p.repeats, [&] { model->forward(x); });
+  const double sec = time_median(device, p.repeats, forward);
   double peak = static_cast<double>(status_kib("VmHWM:") - rss_before) * 1024.0;
 #if PRN_WITH_CUDA
   if (device.is_cuda()) {
@@ -223,7 +263,7 @@ int run_child(const BenchParams &p) {
   for (int r = 0; r < p.repeats; ++r) {
     const double limit = probe.gflops();
     auto t0 = std::chrono::steady_clock::now();
-    model->forward(x);
+    forward();
     sync(device);
     ratios.push_back(flops / seconds_since(t0) / 1e9 / limit);
     limits.push_back(limit);
@@ -240,7 +280,9 @@ bool spawn_child(const char *self, const BenchParams &p, const std::string &conf
                  ChildResult &out) {
   std::vector<std::string> args{self,       "--child",   config, std::to_string(batch), "--repeats",
                                 std::to_string(p.repeats), "--device", p.device, "--prototypes",
-                                std::to_string(p.prototypes), "--conv", p.conv};
+                                std::to_string(p.prototypes), "--conv", p.conv, "--precision", p.precision};
+  if (p.cuda_graphs)
+    args.push_back("--cuda-graphs");
   if (p.threads > 0) {
     args.push_back("--threads");
     args.push_back(std::to_string(p.threads));
@@ -363,9 +405,10 @@ int main(int argc, char **argv) {
     }
     std::printf("# prn-bench-core\n\n");
     std::printf("device %s, %d intra-op threads, %d timed forwards per process (median), %d processes per point, "
-                "%lld prototypes per scale, conv %s\n\n",
+                "%lld prototypes per scale, conv %s, %s%s\n\n",
                 p.device.c_str(), torch::get_num_threads(), p.repeats, p.processes,
-                static_cast<long long>(p.prototypes), p.conv.c_str());
+                static_cast<long long>(p.prototypes), p.conv.c_str(), p.precision.c_str(),
+                p.cuda_graphs ? ", CUDA graphs" : "");
     std::fflush(stdout);
     measure(argv[0], p, points);
     std::printf("| config | batch | GFLOP/tile | forward ms | tiles/s | GFLOP/s | conv limit GFLOP/s | of conv | "

@@ -6,7 +6,7 @@
 //
 //   prn-bench-element [--bundle B | --config light|paper] [--widths 2048,4096,8192]
 //                     [--rows N] [--lines-per-buffer L] [--batch-size N] [--device D]
-//                     [--repeats R] [--precision fp32|bf16|fp16]
+//                     [--repeats R] [--precision fp32|bf16|fp16] [--cuda-graphs]
 //
 // The element is timed from the end of its warm-up at caps (the model's first
 // call of each shape, on blank tiles; its own column) to EOS: the throughput of a
@@ -23,6 +23,7 @@
 #include "prn/mixed_precision.h"
 #include "prn/stream/helper_thread.h"
 #include "prn/stream/line_scanner.h"
+#include "prn/stream/model_runner.h"
 
 #include <gst/app/gstappsrc.h>
 #include <gst/gst.h>
@@ -48,6 +49,7 @@ struct Params {
   int64_t rows = 0; // 0: about 9 rows of tiles
   int64_t lines_per_buffer = 64, batch = 8;
   int repeats = 3;
+  bool cuda_graphs = false;
 };
 
 [[noreturn]] void usage(const char *argv0, int rc) {
@@ -55,6 +57,8 @@ struct Params {
               "          [--lines-per-buffer L] [--batch-size N] [--device cpu|cuda] [--repeats R]\n"
               "          [--precision fp32|bf16|fp16]   (the element's precision property; the bare forward\n"
               "                                          runs under the same autocast)\n"
+              "          [--cuda-graphs]   (the element's cuda-graphs property; the bare forward replays the\n"
+              "                             same graphs)\n"
               "defaults: --config light, all three widths, about 9 rows of tiles, 64 lines per buffer,\n"
               "          batch size 8, cpu, 3 repeats, fp32\n",
               argv0);
@@ -82,7 +86,8 @@ struct ElementRun {
 ElementRun run_element(const Params &p, const std::string &bundle, int64_t width, int64_t rows) {
   std::ostringstream desc;
   desc << "appsrc name=src format=time ! prnanomaly model=\"" << bundle << "\" device=" << p.device
-       << " batch-size=" << p.batch << " precision=" << p.precision << " messages=none ! fakesink sync=false";
+       << " batch-size=" << p.batch << " precision=" << p.precision
+       << " cuda-graphs=" << (p.cuda_graphs ? "true" : "false") << " messages=none ! fakesink sync=false";
   GError *err = nullptr;
   GstElement *pipeline = gst_parse_launch(desc.str().c_str(), &err);
   if (!pipeline || err)
@@ -169,6 +174,7 @@ int main(int argc, char **argv) {
       else if (a == "--device") p.device = value();
       else if (a == "--repeats") p.repeats = static_cast<int>(prn::bench::parse_int(a, value(), 1));
       else if (a == "--precision") p.precision = value();
+      else if (a == "--cuda-graphs") p.cuda_graphs = true;
       else if (a == "-h" || a == "--help") usage(argv[0], 0);
       else usage(argv[0], 2);
     }
@@ -208,9 +214,10 @@ int main(int argc, char **argv) {
     });
 
     std::printf("prnanomaly element vs bare core forward: %s config (input %lld px), batch %lld, %lld lines per "
-                "buffer, %s, %s, %d threads\n\n",
+                "buffer, %s%s, %s, %d threads\n\n",
                 config_name.c_str(), static_cast<long long>(S), static_cast<long long>(p.batch),
-                static_cast<long long>(p.lines_per_buffer), p.device.c_str(), p.precision.c_str(),
+                static_cast<long long>(p.lines_per_buffer), p.device.c_str(),
+                p.cuda_graphs ? " (CUDA graphs)" : "", p.precision.c_str(),
                 at::get_num_threads());
     std::printf("| width | rows | tiles | element lines/s | core lines/s | element overhead | warm-up ms |\n");
     std::printf("|------:|-----:|------:|----------------:|-------------:|-----------------:|-----------:|\n");
@@ -248,16 +255,21 @@ int main(int argc, char **argv) {
         // element's streaming thread is (each thread has its own OpenMP team),
         // with the model loaded there, as the element's is on a helper thread.
         std::thread([&] {
+          // Through the element's runner (on CUDA: its own stream, and graphs with
+          // --cuda-graphs; on the CPU: the model's anomaly_map under autocast).
           prn::Bundle bundle = load();
-          torch::InferenceMode guard;
-          prn::AutocastGuard autocast(device, precision);
+          prn::stream::RunnerOptions o;
+          o.precision = precision;
+          o.cuda_graphs = p.cuda_graphs;
+          prn::stream::ModelRunner runner(bundle.model, device, o);
+          prn::stream::ModelRunner::StreamScope on_stream(runner);
           const torch::Tensor x = torch::rand({p.batch, 3, S, S}).to(device);
           // One untimed call per call size, as the element warms up at caps.
           for (int64_t n : call_sizes)
-            bundle.model->anomaly_map(x.narrow(0, 0, n)).to(torch::kCPU);
+            runner.run(x.narrow(0, 0, n)).to(torch::kCPU);
           const auto t0 = std::chrono::steady_clock::now();
           for (int64_t n : calls)
-            bundle.model->anomaly_map(x.narrow(0, 0, n)).to(torch::kCPU);
+            runner.run(x.narrow(0, 0, n)).to(torch::kCPU);
           core_s = std::min(core_s, seconds_since(t0));
         }).join();
       }

@@ -44,6 +44,10 @@ Engine::Engine(const EngineSettings &settings) : settings_(settings) {
   bundle_ = load_bundle(settings.model);
   bundle_.model->eval();
   bundle_.model->to(device_);
+  stream::RunnerOptions runner;
+  runner.precision = settings.precision;
+  runner.cuda_graphs = settings.cuda_graphs;
+  runner_ = std::make_unique<stream::ModelRunner>(bundle_.model, device_, runner);
   pixel_threshold_ = static_cast<float>(bundle_.calibration.pixel_threshold);
   PRN_CHECK(settings.batch >= 1, "batch-size: expected at least 1, got ", settings.batch);
   PRN_CHECK(settings.tile_size >= 0, "tile-size: expected 0 (from scale) or a side in pixels, got ", settings.tile_size);
@@ -55,15 +59,10 @@ torch::Tensor Engine::score_tiles(const torch::Tensor &tiles) {
   const auto t0 = std::chrono::steady_clock::now();
   if (settings_.threads > 0) // this thread's own team size; cheap, and the scoring thread may change
     stream::set_intraop_threads_of_this_thread(settings_.threads);
-  torch::InferenceMode guard;
-  AutocastGuard autocast(device_, settings_.precision);
   // Tiles come from the scanner on the model's device (CUDA scanner) or from the
-  // CPU; the maps stay on the model's device, the scanner takes them from there.
-  // float32 whatever the precision (a no-op for fp32).
-  torch::Tensor maps =
-      bundle_.model->anomaly_map(tiles.to(device_, /*non_blocking=*/false)).to(torch::kFloat32);
-  if (device_.is_cuda()) // the call time is the model's, not the launch's
-    torch::cuda::synchronize(device_.index());
+  // CPU; the maps (float32) stay on the model's device, the scanner takes them
+  // from there. The call returns with the GPU's work done: its time is the model's.
+  torch::Tensor maps = runner_->run(tiles);
   call_total_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
   ++calls_;
   return maps;
@@ -76,6 +75,7 @@ void Engine::start_web(int64_t width, stream::PixelFormat format) {
   pending_rows_.clear();
   rows_pushed_ = rows_taken_ = 0;
   frames_.clear();
+  stream::ModelRunner::StreamScope on_stream(*runner_); // the scanner's buffers are made on the stream using them
   scanner_.reset();
   if (settings_.mode == Mode::Lines)
     make_scanner();
@@ -102,6 +102,7 @@ void Engine::make_scanner() {
 
 void Engine::push(const void *data, int64_t rows, int64_t stride) {
   PRN_CHECK(width_ > 0, "engine: push before start_web");
+  stream::ModelRunner::StreamScope on_stream(*runner_); // the scanner's kernels and copies too
   if (scanner_) {
     scanner_->push(data, rows, stride, format_);
   } else {
@@ -127,6 +128,7 @@ void Engine::push(const void *data, int64_t rows, int64_t stride) {
 }
 
 void Engine::finish() {
+  stream::ModelRunner::StreamScope on_stream(*runner_);
   if (scanner_)
     scanner_->finish();
 }
@@ -144,6 +146,7 @@ bool Engine::ready() const {
 
 BufferResult Engine::take() {
   PRN_CHECK(ready(), "engine: take() with no buffer ready");
+  stream::ModelRunner::StreamScope on_stream(*runner_);
   const int64_t rows = pending_rows_.front();
   pending_rows_.pop_front();
   BufferResult r;
@@ -178,24 +181,20 @@ std::chrono::nanoseconds Engine::call_time() const {
 // One model call on blank tiles of every shape the web will bring that this
 // engine has not run yet: the first call of a shape creates and compiles its
 // kernels (oneDNN primitives, cuDNN algorithm search, the CUDA context's
-// workspaces), which would otherwise hold up the first camera buffers, and its
-// time is the processing time the LATENCY query reports before the first buffer.
+// workspaces; with cuda-graphs, the graph's capture), which would otherwise hold
+// up the first camera buffers, and its time is the processing time the LATENCY
+// query reports before the first buffer.
 void Engine::warm_up() {
   if (settings_.threads > 0) // as the scoring thread will
     stream::set_intraop_threads_of_this_thread(settings_.threads);
   const std::vector<int64_t> sizes = scanner_ ? scanner_->call_sizes() : std::vector<int64_t>{1};
-  const int64_t S = model_size();
   for (int64_t n : sizes) {
     if (std::find(warmed_.begin(), warmed_.end(), n) != warmed_.end())
       continue;
+    if (runner_->options().cuda_graphs && device_.is_cuda())
+      runner_->prepare(n); // the capture, not timed: the timed call below replays it
     const auto t0 = std::chrono::steady_clock::now();
-    {
-      torch::InferenceMode guard;
-      AutocastGuard autocast(device_, settings_.precision);
-      const torch::Tensor maps = bundle_.model->anomaly_map(torch::zeros({n, 3, S, S}, torch::TensorOptions(device_)));
-      if (device_.is_cuda())
-        torch::cuda::synchronize(device_.index());
-    }
+    runner_->prepare(n);
     const int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
     if (ns > warm_up_ns_) // the slowest (largest) call: what one call of a row costs at most
       warm_up_ns_ = ns;

@@ -7,6 +7,7 @@
 #include "prn/bundle.h"
 #include "prn/mixed_precision.h"
 #include "prn/stream/line_scanner.h"
+#include "prn/stream/model_runner.h"
 #include "prn/stream/pixels.h"
 
 #include <torch/torch.h>
@@ -36,6 +37,7 @@ struct EngineSettings {
   bool warm_up = true;        // run each model call shape once on blank tiles when a web starts
   int threads = 0;            // intra-op threads of the scoring thread; 0: LibTorch's default
   Precision precision = Precision::Float32; // the model's arithmetic (autocast)
+  bool cuda_graphs = false;   // CUDA: a CUDA graph per tile batch size (prn/stream/model_runner.h)
 };
 
 // Results for one camera buffer of `rows` rows.
@@ -62,6 +64,8 @@ public:
   const Calibration &calibration() const { return bundle_.calibration; }
   int64_t model_size() const { return bundle_.model->config().input_size; }
   std::string device_name() const { return device_.str(); }
+  // Tile batch sizes captured in CUDA graphs so far (0 on the CPU or without cuda-graphs).
+  int64_t cuda_graphs() const { return runner_->graphs(); }
 
   // Starts a new web of `width` pixels of `format` (caps, discontinuities).
   void start_web(int64_t width, stream::PixelFormat format);
@@ -97,6 +101,7 @@ private:
   EngineSettings settings_;
   Bundle bundle_;
   torch::Device device_{torch::kCPU};
+  std::unique_ptr<stream::ModelRunner> runner_; // the model's calls, on its own CUDA stream on a GPU
   float pixel_threshold_;
   int64_t width_ = 0;
   stream::PixelFormat format_ = stream::PixelFormat::Gray8;

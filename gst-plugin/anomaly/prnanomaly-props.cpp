@@ -126,6 +126,12 @@ install_properties (GObjectClass * klass)
           "only. The heatmaps move by a few hundredths: calibrate the thresholds in the precision you run "
           "(docs/performance.md measures the difference)",
           GST_TYPE_PRN_ANOMALY_PRECISION, DEFAULT_PROP_PRECISION, ready));
+  g_object_class_install_property (klass, PROP_CUDA_GRAPHS,
+      g_param_spec_boolean ("cuda-graphs", "CUDA graphs",
+          "On a CUDA device, capture the model's call for each tile batch size in a CUDA graph (at warm-up, "
+          "or at its first call) and replay it: one launch per call instead of hundreds, for small tiles "
+          "and large batches. The graphs keep their memory while the element runs. Ignored on the CPU",
+          DEFAULT_PROP_CUDA_GRAPHS, ready));
   g_object_class_install_property (klass, PROP_MODEL_ID,
       g_param_spec_string ("model-id", "Model id", "Id of the loaded bundle's weights (after READY->PAUSED)",
           NULL, (GParamFlags) (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
@@ -159,6 +165,7 @@ set_prop (PrnAnomalySettings & s, guint id, const GValue * value)
     case PROP_WARM_UP: s.warm_up = g_value_get_boolean (value); return true;
     case PROP_THREADS: s.threads = g_value_get_uint (value); return true;
     case PROP_PRECISION: s.precision = g_value_get_enum (value); return true;
+    case PROP_CUDA_GRAPHS: s.cuda_graphs = g_value_get_boolean (value); return true;
     default: return false;
   }
 }
@@ -183,6 +190,7 @@ get_prop (const PrnAnomalySettings & s, guint id, GValue * value)
     case PROP_WARM_UP: g_value_set_boolean (value, s.warm_up); return true;
     case PROP_THREADS: g_value_set_uint (value, s.threads); return true;
     case PROP_PRECISION: g_value_set_enum (value, s.precision); return true;
+    case PROP_CUDA_GRAPHS: g_value_set_boolean (value, s.cuda_graphs); return true;
     case PROP_MODEL_ID: g_value_set_string (value, s.model_id.empty () ? NULL : s.model_id.c_str ()); return true;
     default: return false;
   }
@@ -204,6 +212,7 @@ engine_settings (const PrnAnomalySettings & s)
   e.threads = static_cast<int> (s.threads);
   e.precision = s.precision == GST_PRN_ANOMALY_PRECISION_BF16 ? Precision::BFloat16
       : s.precision == GST_PRN_ANOMALY_PRECISION_FP16 ? Precision::Float16 : Precision::Float32;
+  e.cuda_graphs = s.cuda_graphs;
   return e;
 }
 

@@ -37,6 +37,7 @@ enum {
   PROP_WARM_UP,
   PROP_THREADS,
   PROP_PRECISION,
+  PROP_CUDA_GRAPHS,
   PROP_MODEL_ID,
 };
 
@@ -56,6 +57,7 @@ enum {
 #define DEFAULT_PROP_WARM_UP TRUE
 #define DEFAULT_PROP_THREADS 0
 #define DEFAULT_PROP_PRECISION 0 /* fp32 */
+#define DEFAULT_PROP_CUDA_GRAPHS FALSE
 
 struct PrnAnomalySettings {
   std::string model;
@@ -74,6 +76,7 @@ struct PrnAnomalySettings {
   bool warm_up = DEFAULT_PROP_WARM_UP;
   unsigned threads = DEFAULT_PROP_THREADS;
   int precision = DEFAULT_PROP_PRECISION;
+  bool cuda_graphs = DEFAULT_PROP_CUDA_GRAPHS;
   std::string model_id; // read-only, set by start()
 };
 

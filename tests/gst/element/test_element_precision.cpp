@@ -1,6 +1,7 @@
 // prnanomaly's precision property: bf16 on the CPU scores a web like fp32 (the
 // same defect found, heatmaps within a few hundredths, yet not the same bits:
-// autocast ran), the property's names, and fp16 on the CPU as an error naming it.
+// autocast ran), the property's names, fp16 on the CPU as an error naming it;
+// cuda-graphs: off by default, ignored on the CPU, and on a GPU like eager calls.
 #include "element_util.h"
 
 #include <algorithm>
@@ -110,4 +111,46 @@ TEST(ElementPrecision, Fp16OnTheCpuIsAnErrorNamingIt) {
   gst_element_set_bus(e, nullptr);
   gst_object_unref(bus);
   gst_object_unref(e);
+}
+
+namespace {
+
+float max_heatmap_difference(const PrecisionRun &a, const PrecisionRun &b) {
+  float d = 0.f;
+  EXPECT_EQ(a.heatmaps.size(), b.heatmaps.size());
+  for (size_t i = 0; i < std::min(a.heatmaps.size(), b.heatmaps.size()); ++i) {
+    EXPECT_EQ(a.heatmaps[i].size(), b.heatmaps[i].size()) << "buffer " << i;
+    for (size_t k = 0; k < std::min(a.heatmaps[i].size(), b.heatmaps[i].size()); ++k)
+      d = std::max(d, std::fabs(a.heatmaps[i][k] - b.heatmaps[i][k]));
+  }
+  return d;
+}
+
+} // namespace
+
+TEST(ElementPrecision, CudaGraphsAreOffByDefaultAndIgnoredOnTheCpu) {
+  GstElement *e = gst_element_factory_make("prnanomaly", nullptr);
+  ASSERT_NE(e, nullptr);
+  gboolean graphs = TRUE;
+  g_object_get(e, "cuda-graphs", &graphs, NULL);
+  EXPECT_FALSE(graphs);
+  gst_object_unref(e);
+  torch::Tensor web = plain_web(256, 512, 34);
+  plant(web, kPrecisionDefect.x, kPrecisionDefect.y - 60, kPrecisionDefect.w, kPrecisionDefect.h, 90);
+  const PrecisionRun plain = score_web_in(web, "device=cpu");
+  const PrecisionRun graphed = score_web_in(web, "device=cpu cuda-graphs=true");
+  EXPECT_EQ(max_heatmap_difference(plain, graphed), 0.f) << "the CPU has no CUDA graphs: the same calls";
+  EXPECT_EQ(plain.scores, graphed.scores);
+}
+
+TEST(ElementPrecision, CudaGraphsScoreLikeEagerCallsOnTheGpu) {
+  if (!torch::cuda::is_available())
+    GTEST_SKIP() << "no CUDA device";
+  torch::Tensor web = plain_web(384, 512, 35);
+  plant(web, kPrecisionDefect.x, kPrecisionDefect.y, kPrecisionDefect.w, kPrecisionDefect.h, 90);
+  const PrecisionRun eager = score_web_in(web, "device=cuda");
+  const PrecisionRun graphed = score_web_in(web, "device=cuda cuda-graphs=true");
+  EXPECT_EQ(eager.matched, 1);
+  EXPECT_EQ(graphed.matched, 1);
+  EXPECT_LT(max_heatmap_difference(eager, graphed), 1e-4f);
 }
