@@ -20,6 +20,21 @@ bool have_cuda() { return torch::cuda::is_available(); }
 // LibTorch's CUDA streams through its device-generic interface (no CUDA headers
 // here: the file is built with CPU-only LibTorch builds too).
 const c10::impl::DeviceGuardImplInterface &cuda_impl() { return *c10::impl::getDeviceGuardImpl(c10::DeviceType::CUDA); }
+
+// A fitted light model in eval mode, `n` images and their maps on the CPU; the
+// model is then moved to the GPU.
+struct GpuModel {
+  prn::PrnModel model;
+  torch::Tensor images, cpu_maps;
+};
+GpuModel gpu_model_with_cpu_maps(int64_t n) {
+  GpuModel g{prn::test::fitted_light_model(3), {}, {}};
+  g.model->eval();
+  g.images = prn::SyntheticTextures(g.model->config().input_size, 5).normal_images(n);
+  g.cpu_maps = g.model->anomaly_map(g.images);
+  g.model->to(torch::kCUDA);
+  return g;
+}
 } // namespace
 
 TEST(Cuda, NearestResidualKernelMatchesCpu) {
@@ -51,11 +66,7 @@ TEST(Cuda, DepthwiseConvMatchesCpu) {
 TEST(Cuda, ModelForwardMatchesCpu) {
   if (!have_cuda())
     GTEST_SKIP() << "no CUDA device";
-  auto model = prn::test::fitted_light_model(3);
-  model->eval();
-  auto x = prn::SyntheticTextures(model->config().input_size, 5).normal_images(2);
-  auto cpu = model->anomaly_map(x);
-  model->to(torch::kCUDA);
+  auto [model, x, cpu] = gpu_model_with_cpu_maps(2);
   auto gpu = model->anomaly_map(x.cuda());
   EXPECT_LT((gpu.cpu() - cpu).abs().max().item<double>(), 1e-3);
   // Input on the wrong device: a clear error.
@@ -87,11 +98,7 @@ TEST(Cuda, MixedPrecisionTrainsOnTheGpu) {
 TEST(Cuda, ModelRunnerWorksOnAStreamOfItsOwn) {
   if (!have_cuda())
     GTEST_SKIP() << "no CUDA device";
-  auto model = prn::test::fitted_light_model(3);
-  model->eval();
-  auto x = prn::SyntheticTextures(model->config().input_size, 5).normal_images(3);
-  const torch::Tensor cpu = model->anomaly_map(x);
-  model->to(torch::kCUDA);
+  auto [model, x, cpu] = gpu_model_with_cpu_maps(3);
   prn::stream::ModelRunner runner(model, torch::Device(torch::kCUDA)); // no index: the current GPU
   const c10::Device gpu = cuda_impl().getDevice();
   EXPECT_EQ(runner.device(), gpu);

@@ -84,15 +84,26 @@ size_t count_out(GstHarness *h) {
   return out.buffers.size();
 }
 
-} // namespace
-
-TEST(ElementEvents, ASerializedEventGoesOutRightAfterTheBuffersThatCameBeforeIt) {
+// Runs `body (h, log, web)` twice: scoring in the streaming thread, then on the
+// worker (max-inflight=2); each time on a new harness with GRAY8 128 px caps set,
+// its event log and a web of `rows` rows from `seed`; the harness is torn down
+// after the body, whatever it asserted.
+template <typename Body> void in_both_scoring_threads(int64_t rows, uint64_t seed, Body body) {
   for (const char *props : {"", "max-inflight=2"}) {
     SCOPED_TRACE(*props ? props : "streaming thread");
     GstHarness *h = element_harness(props);
     OrderLog log(element_of(h));
-    const torch::Tensor web = plain_web(448, 128, 40);
+    const torch::Tensor web = plain_web(rows, 128, seed);
     gst_harness_set_src_caps_str(h, caps_string("GRAY8", 128, 64).c_str());
+    body(h, log, web);
+    gst_harness_teardown(h);
+  }
+}
+
+} // namespace
+
+TEST(ElementEvents, ASerializedEventGoesOutRightAfterTheBuffersThatCameBeforeIt) {
+  in_both_scoring_threads(448, 40, [](GstHarness *h, OrderLog &log, const torch::Tensor &web) {
     push_blocks(h, web, 0, 3); // 192 rows: the last buffers are held (T 128 + stride 96)
     ASSERT_TRUE(gst_harness_push_event(h, custom_event("after-3")));
     push_blocks(h, web, 3, 5);
@@ -103,17 +114,11 @@ TEST(ElementEvents, ASerializedEventGoesOutRightAfterTheBuffersThatCameBeforeIt)
     EXPECT_EQ(log.entries(), (std::vector<std::string>{"B0", "B1", "B2", "after-3", "B3", "B4", "after-5",
                                                        "also-after-5", "B5", "B6", "eos"}));
     EXPECT_EQ(count_out(h), 7u);
-    gst_harness_teardown(h);
-  }
+  });
 }
 
 TEST(ElementEvents, AGapSendsTheHeldRowsFirstAndStartsANewWeb) {
-  for (const char *props : {"", "max-inflight=2"}) {
-    SCOPED_TRACE(*props ? props : "streaming thread");
-    GstHarness *h = element_harness(props);
-    OrderLog log(element_of(h));
-    const torch::Tensor web = plain_web(384, 128, 41);
-    gst_harness_set_src_caps_str(h, caps_string("GRAY8", 128, 64).c_str());
+  in_both_scoring_threads(384, 41, [](GstHarness *h, OrderLog &log, const torch::Tensor &web) {
     push_blocks(h, web, 0, 3);
     ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_gap(3 * GST_SECOND, GST_SECOND)));
     EXPECT_EQ(log.entries(), (std::vector<std::string>{"B0", "B1", "B2", "gap"}));
@@ -123,17 +128,11 @@ TEST(ElementEvents, AGapSendsTheHeldRowsFirstAndStartsANewWeb) {
     pull_all(h, out);
     ASSERT_EQ(out.buffers.size(), 5u);
     EXPECT_EQ(out.meta(3)->row_offset, 192u) << "the rows after the gap continue the numbering";
-    gst_harness_teardown(h);
-  }
+  });
 }
 
 TEST(ElementEvents, AFlushDropsHeldEventsButKeepsTagsForTheNextBuffer) {
-  for (const char *props : {"", "max-inflight=2"}) {
-    SCOPED_TRACE(*props ? props : "streaming thread");
-    GstHarness *h = element_harness(props);
-    OrderLog log(element_of(h));
-    const torch::Tensor web = plain_web(384, 128, 46);
-    gst_harness_set_src_caps_str(h, caps_string("GRAY8", 128, 64).c_str());
+  in_both_scoring_threads(384, 46, [](GstHarness *h, OrderLog &log, const torch::Tensor &web) {
     push_blocks(h, web, 0, 3);
     GstTagList *tags = gst_tag_list_new(GST_TAG_TITLE, "line 7", NULL);
     ASSERT_TRUE(gst_harness_push_event(h, gst_event_new_tag(tags)));
@@ -156,8 +155,7 @@ TEST(ElementEvents, AFlushDropsHeldEventsButKeepsTagsForTheNextBuffer) {
       }
     }
     EXPECT_TRUE(seen_tag);
-    gst_harness_teardown(h);
-  }
+  });
 }
 
 TEST(ElementEvents, TheSameCapsAgainKeepTheWebGoing) {
