@@ -226,9 +226,6 @@ int run_child(const BenchParams &p) {
   } else {
     autocast.emplace(device, prn::precision_from_name(p.precision));
   }
-  std::optional<prn::stream::ModelRunner::StreamScope> on_stream;
-  if (runner)
-    on_stream.emplace(*runner);
   auto x = torch::rand({p.child_batch, 3, c.input_size, c.input_size}).to(device);
   auto forward = [&] {
     if (runner)

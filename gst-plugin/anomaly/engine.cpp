@@ -191,7 +191,7 @@ void Engine::warm_up() {
   for (int64_t n : sizes) {
     if (std::find(warmed_.begin(), warmed_.end(), n) != warmed_.end())
       continue;
-    if (runner_->options().cuda_graphs && device_.is_cuda())
+    if (runner_->captures_graphs())
       runner_->prepare(n); // the capture, not timed: the timed call below replays it
     const auto t0 = std::chrono::steady_clock::now();
     runner_->prepare(n);

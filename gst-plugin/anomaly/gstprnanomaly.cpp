@@ -121,8 +121,9 @@ gst_prn_anomaly_stop (GstBaseTransform * trans)
 {
   GstPrnAnomaly *self = GST_PRN_ANOMALY (trans);
   if (self->state->engine && self->state->engine->calls () > 0)
-    GST_INFO_OBJECT (self, "%" G_GINT64_FORMAT " model calls, %.2f ms each on average",
-        self->state->engine->calls (), self->state->engine->call_time ().count () / 1e6);
+    GST_INFO_OBJECT (self, "%" G_GINT64_FORMAT " model calls, %.2f ms each on average, %" G_GINT64_FORMAT
+        " CUDA graph(s)", self->state->engine->calls (), self->state->engine->call_time ().count () / 1e6,
+        self->state->engine->cuda_graphs ());
   self->state->worker.reset (); /* joins: the pads are flushing, a push returns */
   drop_pending (self);
   prn::gst::forget_held_events (self, false);

@@ -132,6 +132,8 @@ TEST(Cuda, ModelRunnerGraphsReplayTheEagerCall) {
     eager_o.precision = graph_o.precision = p;
     graph_o.cuda_graphs = true;
     prn::stream::ModelRunner eager(model, torch::kCUDA, eager_o), graphs(model, torch::kCUDA, graph_o);
+    EXPECT_TRUE(graphs.captures_graphs());
+    EXPECT_FALSE(eager.captures_graphs());
     graphs.prepare(4); // captured before the first real call, as the element's warm-up does
     EXPECT_EQ(graphs.graphs(), 1) << prn::precision_name(p);
     // The same cuDNN algorithms (autotuned once per shape for the process) and the

@@ -23,6 +23,7 @@ TEST(ModelRunner, OnTheCpuGivesTheModelsMaps) {
   EXPECT_TRUE(torch::equal(got, want));
   EXPECT_FALSE(runner.stream().has_value()) << "no CUDA stream on the CPU";
   EXPECT_EQ(runner.graphs(), 0);
+  EXPECT_FALSE(runner.captures_graphs());
   runner.prepare(2);
   EXPECT_EQ(runner.graphs(), 0);
   { ModelRunner::StreamScope scope(runner); } // nothing to do on the CPU, nothing thrown

@@ -61,6 +61,9 @@ public:
   // The CUDA stream the runner works on; nullopt on the CPU (or a build without
   // the CUDA kernels, where CUDA work stays on LibTorch's current stream).
   std::optional<c10::Stream> stream() const;
+  // Whether calls replay CUDA graphs: cuda_graphs on a CUDA device, in a build
+  // with the CUDA kernels.
+  bool captures_graphs() const { return cuda_ != nullptr && options_.cuda_graphs; }
   // Tile batch sizes captured in CUDA graphs so far.
   int64_t graphs() const;
 
