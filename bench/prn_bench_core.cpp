@@ -216,22 +216,23 @@ int run_child(const BenchParams &p) {
   model->to(device);
   model->eval();
   // CUDA: the element's way (its own stream, autocast, graphs); the CPU: the forward itself.
+  const prn::Precision precision = prn::precision_from_name(p.precision);
   std::optional<prn::stream::ModelRunner> runner;
-  std::optional<prn::AutocastGuard> autocast;
   if (device.is_cuda()) {
     prn::stream::RunnerOptions o;
-    o.precision = prn::precision_from_name(p.precision);
+    o.precision = precision;
     o.cuda_graphs = p.cuda_graphs;
     runner.emplace(model, device, o);
-  } else {
-    autocast.emplace(device, prn::precision_from_name(p.precision));
   }
   auto x = torch::rand({p.child_batch, 3, c.input_size, c.input_size}).to(device);
   auto forward = [&] {
-    if (runner)
+    if (runner) {
       runner->run(x);
-    else
+    } else {
+      // Autocast around the forward alone: the conv probe below stays fp32.
+      prn::AutocastGuard autocast(device, precision);
       model->forward(x);
+    }
   };
   torch::InferenceMode guard;
   prn::ConvAlgorithmGuard conv_guard(p.conv == "direct" ? prn::ConvAlgorithm::direct
