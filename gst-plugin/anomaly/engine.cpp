@@ -83,6 +83,21 @@ void Engine::start_web(int64_t width, stream::PixelFormat format) {
     stream::run_on_helper_thread([this] { warm_up(); });
 }
 
+std::string Engine::web_geometry() const {
+  if (!scanner_)
+    return "each frame resized to the model's " + std::to_string(model_size()) + " px, one model call per frame";
+  const stream::ScannerConfig &c = scanner_->config();
+  const std::vector<int64_t> sizes = scanner_->call_sizes();
+  std::string per_call;
+  for (size_t i = 0; i < sizes.size(); ++i)
+    per_call += (i ? " or " : "") + std::to_string(sizes[i]);
+  return "tiles of " + std::to_string(c.tile()) + " px (model input " + std::to_string(model_size()) +
+         " px), overlap " + std::to_string(c.resolved_overlap()) + ", stride " + std::to_string(c.stride()) + ": " +
+         std::to_string(scanner_->tiles_per_row()) + " tiles per row of tiles in " +
+         std::to_string(scanner_->calls_per_row()) + " model call(s) of " + per_call + " tiles, a row of tiles every " +
+         std::to_string(c.stride()) + " lines; rows held on " + c.device.str();
+}
+
 void Engine::make_scanner() {
   stream::ScannerConfig c;
   c.model_size = model_size();

@@ -69,6 +69,9 @@ public:
 
   // Starts a new web of `width` pixels of `format` (caps, discontinuities).
   void start_web(int64_t width, stream::PixelFormat format);
+  // How the current web is scored, in words, for the log: tile side, overlap,
+  // stride, tiles and model calls per row of tiles, where the rows are held.
+  std::string web_geometry() const;
   // Appends one camera buffer (rows of `stride` bytes).
   void push(const void *data, int64_t rows, int64_t stride);
   // End of the web: everything pushed becomes final.

@@ -158,8 +158,9 @@ gst_prn_anomaly_set_caps (GstBaseTransform * trans, GstCaps * incaps, GstCaps * 
             GST_VIDEO_INFO_NAME (&info), GST_VIDEO_INFO_WIDTH (&info), e.what ()), (NULL));
     return FALSE;
   }
-  GST_DEBUG_OBJECT (self, "web of %d px %s, %d rows per buffer", GST_VIDEO_INFO_WIDTH (&info),
-      GST_VIDEO_INFO_NAME (&info), GST_VIDEO_INFO_HEIGHT (&info));
+  if (s->engine)
+    GST_INFO_OBJECT (self, "web of %d px %s, %d rows per buffer: %s", GST_VIDEO_INFO_WIDTH (&info),
+        GST_VIDEO_INFO_NAME (&info), GST_VIDEO_INFO_HEIGHT (&info), s->engine->web_geometry ().c_str ());
   GST_OBJECT_LOCK (self);
   const guint max_inflight = s->props.max_inflight;
   GST_OBJECT_UNLOCK (self);

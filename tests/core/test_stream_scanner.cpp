@@ -164,16 +164,24 @@ TEST(StreamScanner, CallSizesAreTheShapesTheScorerGets) {
     ScannerConfig c = config(16);
     c.batch = k.batch;
     std::vector<int64_t> seen;
+    int64_t calls = 0;
     LineScanner s(c, width, [&](const torch::Tensor &t) {
+      ++calls;
       if (std::find(seen.begin(), seen.end(), t.size(0)) == seen.end())
         seen.push_back(t.size(0));
       return brightness(t);
     });
     EXPECT_EQ(s.call_sizes(), k.sizes);
+    EXPECT_EQ(s.tiles_per_row(), k.tiles);
+    EXPECT_EQ(s.calls_per_row(), (k.tiles + k.batch - 1) / k.batch);
     s.push(web(40, width, 3));
     s.finish();
     std::sort(seen.rbegin(), seen.rend());
     EXPECT_EQ(seen, k.sizes) << "the scorer got exactly these batch sizes";
+    // What it says per row of tiles is what it did over the whole web.
+    ASSERT_GT(s.tiles_scored(), 0);
+    EXPECT_EQ(s.tiles_scored() % k.tiles, 0);
+    EXPECT_EQ(calls, s.tiles_scored() / k.tiles * s.calls_per_row());
   }
 }
 

@@ -116,6 +116,13 @@ LineScanner::~LineScanner() = default;
 
 int64_t LineScanner::max_rows_held() const { return tile_ + stride_; }
 
+int64_t LineScanner::tiles_per_row() const {
+  int64_t n = 0;
+  for (const torch::Tensor &o : origins_)
+    n += o.size(0);
+  return n;
+}
+
 std::vector<int64_t> LineScanner::call_sizes() const {
   std::vector<int64_t> sizes;
   for (const torch::Tensor &o : origins_)

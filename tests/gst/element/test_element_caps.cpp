@@ -1,8 +1,12 @@
 // prnanomaly: caps for every format and width, a meta with the buffer's rows on
-// every buffer, untouched pixels, and a width change mid-stream.
+// every buffer, untouched pixels, a width change mid-stream, and the tiling
+// the INFO log reports.
 #include "element_util.h"
 
 #include <cstring>
+#include <mutex>
+#include <string>
+#include <vector>
 
 using namespace prn::test;
 
@@ -96,4 +100,68 @@ TEST(ElementCaps, AWidthChangeMidStreamSendsTheHeldRowsFirstThenStartsANewWeb) {
     EXPECT_EQ(metas[i]->row_offset, 16 * i) << "rows are numbered across webs";
   }
   gst_harness_teardown(h);
+}
+
+namespace {
+
+// The messages of the prnanomaly debug category while it lives, at INFO.
+class InfoLog {
+public:
+  InfoLog() {
+    gst_debug_set_threshold_for_name("prnanomaly", GST_LEVEL_INFO);
+    gst_debug_add_log_function(&InfoLog::log, this, nullptr);
+  }
+  ~InfoLog() {
+    gst_debug_remove_log_function_by_data(this);
+    gst_debug_unset_threshold_for_name("prnanomaly");
+  }
+  std::vector<std::string> lines() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return lines_;
+  }
+
+private:
+  static void log(GstDebugCategory *category, GstDebugLevel level, const gchar *, const gchar *, gint, GObject *,
+                  GstDebugMessage *message, gpointer data) {
+    if (level != GST_LEVEL_INFO || std::strcmp(gst_debug_category_get_name(category), "prnanomaly") != 0)
+      return;
+    auto *self = static_cast<InfoLog *>(data);
+    std::lock_guard<std::mutex> lock(self->mutex_);
+    self->lines_.emplace_back(gst_debug_message_get(message));
+  }
+  std::mutex mutex_;
+  std::vector<std::string> lines_;
+};
+
+std::string line_with(const std::vector<std::string> &lines, const std::string &part) {
+  for (const std::string &l : lines)
+    if (l.find(part) != std::string::npos)
+      return l;
+  return "";
+}
+
+// The INFO line prnanomaly <props> logs when a 300 px GRAY8 web of 16-row buffers starts.
+std::string web_line(const std::string &props) {
+  InfoLog log;
+  GstHarness *h = element_harness(props + " warm-up=false");
+  gst_harness_set_src_caps_str(h, caps_string("GRAY8", 300, 16).c_str());
+  EXPECT_TRUE(gst_harness_push_event(h, gst_event_new_eos()));
+  gst_harness_teardown(h);
+  return line_with(log.lines(), "web of 300 px GRAY8, 16 rows per buffer: ");
+}
+
+} // namespace
+
+TEST(ElementCaps, TheInfoLogSaysHowTheWebIsTiled) {
+  // 64 px tiles overlapping by 16 (stride 48) across 300 px: x = 0, 48, ..., 192
+  // and the last aligned to the right edge at 236, 6 tiles; batch 4: 2 calls of 3.
+  const std::string l = web_line("tile-size=64 tile-overlap=16 batch-size=4");
+  ASSERT_FALSE(l.empty()) << "no web line at INFO";
+  EXPECT_NE(l.find("tiles of 64 px"), std::string::npos) << l;
+  EXPECT_NE(l.find("overlap 16, stride 48"), std::string::npos) << l;
+  EXPECT_NE(l.find("6 tiles per row of tiles in 2 model call(s) of 3 tiles"), std::string::npos) << l;
+  EXPECT_NE(l.find("every 48 lines"), std::string::npos) << l;
+  const std::string f = web_line("mode=frame");
+  ASSERT_FALSE(f.empty()) << "no web line at INFO in frame mode";
+  EXPECT_NE(f.find("each frame resized"), std::string::npos) << f;
 }

@@ -109,6 +109,9 @@ public:
   // (one row of tiles is split into calls whose sizes differ by at most one),
   // largest first: the tensor shapes a scorer may warm up before the first rows.
   std::vector<int64_t> call_sizes() const;
+  // Tiles in one row of tiles across the web, and the scorer calls they go in.
+  int64_t tiles_per_row() const;
+  int64_t calls_per_row() const { return static_cast<int64_t>(origins_.size()); }
 
 private:
   void score_tile_row(int64_t y, int64_t accumulate_from);
