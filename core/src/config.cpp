@@ -2,6 +2,7 @@
 
 #include "internal/text_number.h"
 #include "prn/error.h"
+#include "prn/join_integers.h"
 
 #include <cmath>
 #include <sstream>
@@ -64,13 +65,6 @@ void ModelConfig::validate() const {
 
 namespace {
 
-std::string join(const std::vector<int64_t> &v) {
-  std::ostringstream os;
-  for (size_t i = 0; i < v.size(); ++i)
-    os << (i ? "," : "") << v[i];
-  return os.str();
-}
-
 std::vector<int64_t> split_ints(const std::string &key, const std::string &text) {
   std::vector<int64_t> out;
   std::stringstream ss(text);
@@ -106,9 +100,9 @@ std::map<std::string, std::string> ModelConfig::to_map() const {
   std::map<std::string, std::string> m{
       {"name", name},
       {"input_size", std::to_string(input_size)},
-      {"channels", join({channels[0], channels[1], channels[2]})},
+      {"channels", join_integers({channels[0], channels[1], channels[2]}, ",")},
       {"attention_blocks", std::to_string(attention_blocks)},
-      {"patch_divisors", join(patch_divisors)},
+      {"patch_divisors", join_integers(patch_divisors, ",")},
       {"head_channels", std::to_string(head_channels)},
       {"focal_alpha", detail::format_number(focal_alpha)},
       {"focal_gamma", detail::format_number(focal_gamma)},

@@ -1,6 +1,7 @@
 #include "engine.h"
 
 #include "prn/error.h"
+#include "prn/join_integers.h"
 #include "prn/postprocess.h"
 #include "prn/stream/helper_thread.h"
 
@@ -87,10 +88,7 @@ std::string Engine::web_geometry() const {
   if (!scanner_)
     return "each frame resized to the model's " + std::to_string(model_size()) + " px, one model call per frame";
   const stream::ScannerConfig &c = scanner_->config();
-  const std::vector<int64_t> sizes = scanner_->call_sizes();
-  std::string per_call;
-  for (size_t i = 0; i < sizes.size(); ++i)
-    per_call += (i ? " or " : "") + std::to_string(sizes[i]);
+  const std::string per_call = join_integers(scanner_->call_sizes(), " or ");
   return "tiles of " + std::to_string(c.tile()) + " px (model input " + std::to_string(model_size()) +
          " px), overlap " + std::to_string(c.resolved_overlap()) + ", stride " + std::to_string(c.stride()) + ": " +
          std::to_string(scanner_->tiles_per_row()) + " tiles per row of tiles in " +

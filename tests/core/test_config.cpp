@@ -1,4 +1,5 @@
 #include "prn/config.h"
+#include "prn/join_integers.h"
 #include "test_util.h"
 
 using prn::ModelConfig;
@@ -37,6 +38,21 @@ TEST(Config, RoundTripsThroughItsTextForm) {
   c.focal_alpha = 0.25;
   c.num_prototypes = 7;
   EXPECT_EQ(ModelConfig::from_map(c.to_map()), c);
+}
+
+TEST(Config, ListsAreCommaSeparatedInTheTextForm) {
+  auto c = ModelConfig::light();
+  c.patch_divisors = {1, 2, 4};
+  const auto m = c.to_map();
+  EXPECT_EQ(m.at("channels"), "32,64,128");
+  EXPECT_EQ(m.at("patch_divisors"), "1,2,4");
+}
+
+TEST(JoinIntegers, PutsTheSeparatorBetweenValuesOnly) {
+  EXPECT_EQ(prn::join_integers({64, 128, 256}, "-"), "64-128-256");
+  EXPECT_EQ(prn::join_integers({16, 12}, " or "), "16 or 12");
+  EXPECT_EQ(prn::join_integers({-3}, ","), "-3");
+  EXPECT_EQ(prn::join_integers({}, ","), "");
 }
 
 TEST(Config, UnknownKeysAreIgnoredAndMissingKeysDefault) {

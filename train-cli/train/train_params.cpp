@@ -3,26 +3,15 @@
 #include "common/args.h"
 
 #include "prn/error.h"
+#include "prn/join_integers.h"
 
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <sstream>
 
 namespace fs = std::filesystem;
 
 namespace prn::train {
-namespace {
-
-// {64, 128, 256} -> "64-128-256" (no commas or spaces: the name lands in CSV and JSON lines).
-std::string join_integers(const std::vector<int64_t> &v) {
-  std::ostringstream os;
-  for (size_t i = 0; i < v.size(); ++i)
-    os << (i ? "-" : "") << v[i];
-  return os.str();
-}
-
-} // namespace
 
 void usage() {
   std::printf(
@@ -209,6 +198,8 @@ prn::ModelConfig model_config(const TrainParams &p) {
   // The structure options first, checked on their own; --map-sigma after them, since
   // its range depends on the input size they may change.
   auto config = prn::ModelConfig::by_name(p.config);
+  // The changes name the model ("light+channels=16-32-64"): no commas or spaces, since
+  // the name lands in CSV and JSON lines.
   std::string changes;
   const auto change = [&](const std::string &field, const std::string &value) {
     changes += "+" + field + "=" + value;
@@ -219,11 +210,11 @@ prn::ModelConfig model_config(const TrainParams &p) {
   }
   if (!p.channels.empty()) {
     config.channels = {p.channels[0], p.channels[1], p.channels[2]};
-    change("channels", join_integers(p.channels));
+    change("channels", join_integers(p.channels, "-"));
   }
   if (!p.patch_divisors.empty()) {
     config.patch_divisors = p.patch_divisors;
-    change("patch_divisors", join_integers(p.patch_divisors));
+    change("patch_divisors", join_integers(p.patch_divisors, "-"));
   }
   if (p.attention_blocks) {
     config.attention_blocks = *p.attention_blocks;
